@@ -1,0 +1,393 @@
+//! Configuration: defaults, an optional TOML file, then `CARAVAN_*` environment variables.
+//!
+//! Every value has a working default so that `caravan serve` runs with nothing configured:
+//! SQLite in `./data`, listening on `127.0.0.1:8000`, no Redis, no external keys.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A value that must never appear in logs or `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call sites that use it are easy to audit with grep.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line (the default; what log collectors expect).
+    Json,
+    /// Human-readable lines for a terminal.
+    Pretty,
+}
+
+/// The whole server configuration.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds (`CARAVAN_LISTEN`).
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database, local objects and generated secrets (`CARAVAN_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (`DATABASE_URL`); `None` means SQLite inside `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Enables the shared cache, shared rate limits and plugin events (`REDIS_URL`).
+    pub redis_url: Option<Secret>,
+    /// Token for the platform-admin API (`CARAVAN_ADMIN_TOKEN`); unset disables that API.
+    pub admin_token: Option<Secret>,
+    /// Key for the OpenAI API (`OPENAI_API_KEY`); unset selects the offline fallbacks.
+    pub openai_api_key: Option<Secret>,
+    /// Browser origins allowed by CORS (`CARAVAN_CORS_ORIGINS`, comma-separated).
+    pub cors_origins: Vec<String>,
+    /// Largest accepted request body in bytes (`CARAVAN_BODY_LIMIT_BYTES`).
+    pub body_limit_bytes: usize,
+    /// Log filter in `tracing` syntax (`CARAVAN_LOG`).
+    pub log: String,
+    /// `json` or `pretty` (`CARAVAN_LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// Maximum pooled database connections (`CARAVAN_DB_MAX_CONNECTIONS`).
+    pub db_max_connections: u32,
+    /// How long a request waits for a database connection before answering 503
+    /// (`CARAVAN_DB_ACQUIRE_TIMEOUT_MS`).
+    pub db_acquire_timeout_ms: u64,
+    /// PostgreSQL `statement_timeout`; SQLite's busy timeout uses the same value
+    /// (`CARAVAN_DB_STATEMENT_TIMEOUT_MS`).
+    pub db_statement_timeout_ms: u64,
+    /// Time-to-live of cached tenant records (`CARAVAN_TENANT_CACHE_TTL_SECS`).
+    pub tenant_cache_ttl_secs: u64,
+    /// How long in-flight requests may run after SIGINT/SIGTERM (`CARAVAN_SHUTDOWN_GRACE_SECS`).
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            redis_url: None,
+            admin_token: None,
+            openai_api_key: None,
+            cors_origins: default_cors_origins(),
+            body_limit_bytes: 10 * 1024 * 1024,
+            log: "info".to_owned(),
+            log_format: LogFormat::Json,
+            db_max_connections: 10,
+            db_acquire_timeout_ms: 3_000,
+            db_statement_timeout_ms: 8_000,
+            tenant_cache_ttl_secs: 300,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+/// The dashboard's local development servers (Vite picks 5173 and up; some setups use 3000).
+fn default_cors_origins() -> Vec<String> {
+    let ports = (5173..=5180).chain(std::iter::once(3000));
+    ports
+        .flat_map(|port| {
+            [
+                format!("http://localhost:{port}"),
+                format!("http://127.0.0.1:{port}"),
+            ]
+        })
+        .collect()
+}
+
+/// A configuration that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid value for {var}: {message}")]
+    Env { var: &'static str, message: String },
+}
+
+/// Reads one environment variable; anything implementing [`EnvSource`] can stand in for the
+/// process environment, which keeps loading testable without touching global state.
+pub trait EnvSource {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The real process environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> EnvSource for F {
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the TOML file (`file`, else `CARAVAN_CONFIG`), then the environment.
+    pub fn load(file: Option<&Path>, env: &impl EnvSource) -> Result<Self, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env.var("CARAVAN_CONFIG").map(PathBuf::from));
+        let mut config = match file {
+            Some(path) => Self::from_file(&path)?,
+            None => Self::default(),
+        };
+        config.apply_env(env)?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })
+    }
+
+    fn apply_env(&mut self, env: &impl EnvSource) -> Result<(), ConfigError> {
+        if let Some(v) = env.var("CARAVAN_LISTEN") {
+            self.listen = parse("CARAVAN_LISTEN", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env.var("DATABASE_URL") {
+            self.database_url = Some(Secret(v));
+        }
+        if let Some(v) = env.var("REDIS_URL") {
+            self.redis_url = Some(Secret(v));
+        }
+        if let Some(v) = env.var("CARAVAN_ADMIN_TOKEN") {
+            self.admin_token = Some(Secret(v));
+        }
+        if let Some(v) = env.var("OPENAI_API_KEY") {
+            self.openai_api_key = Some(Secret(v));
+        }
+        if let Some(v) = env.var("CARAVAN_CORS_ORIGINS") {
+            self.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = env.var("CARAVAN_BODY_LIMIT_BYTES") {
+            self.body_limit_bytes = parse("CARAVAN_BODY_LIMIT_BYTES", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_LOG") {
+            self.log = v;
+        }
+        if let Some(v) = env.var("CARAVAN_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "json" => LogFormat::Json,
+                "pretty" => LogFormat::Pretty,
+                other => {
+                    return Err(ConfigError::Env {
+                        var: "CARAVAN_LOG_FORMAT",
+                        message: format!("expected `json` or `pretty`, got `{other}`"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env.var("CARAVAN_DB_MAX_CONNECTIONS") {
+            self.db_max_connections = parse("CARAVAN_DB_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_DB_ACQUIRE_TIMEOUT_MS") {
+            self.db_acquire_timeout_ms = parse("CARAVAN_DB_ACQUIRE_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_DB_STATEMENT_TIMEOUT_MS") {
+            self.db_statement_timeout_ms = parse("CARAVAN_DB_STATEMENT_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_TENANT_CACHE_TTL_SECS") {
+            self.tenant_cache_ttl_secs = parse("CARAVAN_TENANT_CACHE_TTL_SECS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_SHUTDOWN_GRACE_SECS") {
+            self.shutdown_grace_secs = parse("CARAVAN_SHUTDOWN_GRACE_SECS", &v)?;
+        }
+        Ok(())
+    }
+
+    /// The database to connect to: `DATABASE_URL`, else `caravan.db` inside the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("caravan.db").display()),
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(var: &'static str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    value.trim().parse().map_err(|e| ConfigError::Env {
+        var,
+        message: format!("`{value}`: {e}"),
+    })
+}
+
+/// Hides the password of a connection URL (`postgres://user:***@host/db`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = |s: &Option<Secret>| s.as_ref().map(|s| redact_url(s.expose()));
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &url(&self.database_url))
+            .field("redis_url", &url(&self.redis_url))
+            .field("admin_token", &self.admin_token)
+            .field("openai_api_key", &self.openai_api_key)
+            .field("cors_origins", &self.cors_origins)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
+            .field("db_statement_timeout_ms", &self.db_statement_timeout_ms)
+            .field("tenant_cache_ttl_secs", &self.tenant_cache_ttl_secs)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl EnvSource {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+        assert_eq!(
+            config.effective_database_url(),
+            "sqlite://./data/caravan.db"
+        );
+        assert!(config.redis_url.is_none() && config.admin_token.is_none());
+        assert!(
+            config
+                .cors_origins
+                .contains(&"http://localhost:5173".to_owned())
+        );
+        assert!(
+            config
+                .cors_origins
+                .contains(&"http://127.0.0.1:3000".to_owned())
+        );
+        assert_eq!(config.body_limit_bytes, 10 * 1024 * 1024);
+    }
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caravan.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nlog = \"debug\"\n").unwrap();
+        let config = Config::load(
+            Some(&path),
+            &env(&[
+                ("CARAVAN_LOG", "warn"),
+                ("CARAVAN_CORS_ORIGINS", "https://a.test, https://b.test"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(config.log, "warn");
+        assert_eq!(
+            config.cors_origins,
+            vec!["https://a.test", "https://b.test"]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caravan.toml");
+        std::fs::write(&path, "listne = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Config::load(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("listne"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_variable_names_itself() {
+        let err = Config::load(None, &env(&[("CARAVAN_LISTEN", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("CARAVAN_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_redacts_every_secret() {
+        let config = Config::load(
+            None,
+            &env(&[
+                ("DATABASE_URL", "postgres://app:hunter2@db.internal/caravan"),
+                ("REDIS_URL", "redis://:s3cret@cache:6379"),
+                ("CARAVAN_ADMIN_TOKEN", "admin-token-value"),
+                ("OPENAI_API_KEY", "sk-live-key"),
+            ]),
+        )
+        .unwrap();
+        let shown = format!("{config:?}");
+        for secret in ["hunter2", "s3cret", "admin-token-value", "sk-live-key"] {
+            assert!(!shown.contains(secret), "{secret} leaked: {shown}");
+        }
+        assert!(
+            shown.contains("postgres://app:***@db.internal/caravan"),
+            "{shown}"
+        );
+    }
+}

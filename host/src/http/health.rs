@@ -1,0 +1,100 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+/// How long readiness waits for the database before calling it down.
+const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/live", get(live))
+        .route("/health/ready", get(ready))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
+}
+
+async fn health() -> axum::Json<Value> {
+    axum::Json(json!({ "status": "healthy", "timestamp": Utc::now().to_rfc3339() }))
+}
+
+async fn live() -> axum::Json<Value> {
+    axum::Json(json!({ "status": "alive", "timestamp": Utc::now().to_rfc3339() }))
+}
+
+/// The database's state: `(up, details)`. Shared with the platform-admin health page.
+pub async fn check_database(state: &AppState) -> (bool, Value) {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(DATABASE_CHECK_TIMEOUT, state.storage.schema.ping()).await;
+    let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+    let backend = state.storage.backend.as_str();
+    let (up, details) = match outcome {
+        Ok(Ok(())) => (
+            true,
+            json!({ "status": "up", "backend": backend, "latency_ms": latency_ms }),
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: database check failed");
+            (
+                false,
+                json!({ "status": "down", "backend": backend, "error": "database unreachable" }),
+            )
+        }
+        Err(_) => (
+            false,
+            json!({ "status": "down", "backend": backend, "error": "database check timed out" }),
+        ),
+    };
+    state.metrics.set_database_up(up);
+    (up, details)
+}
+
+/// Ready when the database answers. Redis is reported but does not decide readiness: every
+/// use of it has an in-process fallback.
+async fn ready(State(state): State<AppState>) -> Response {
+    let (database_up, database) = check_database(&state).await;
+    let redis = match &state.redis {
+        None => json!({ "status": "disabled" }),
+        Some(redis) => {
+            let up = redis.ping().await;
+            state.metrics.set_redis_up(up);
+            json!({ "status": if up { "up" } else { "down" } })
+        }
+    };
+    let body = json!({
+        "status": if database_up { "ready" } else { "not_ready" },
+        "checks": {
+            "database": database,
+            "redis": redis,
+            "tenant_cache": { "mode": state.tenants.cache_mode() },
+        },
+        "timestamp": Utc::now().to_rfc3339(),
+    });
+    let status = if database_up {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,23 @@
+//! Caravan: a multi-tenant platform for travel agencies that turns enquiry emails into priced,
+//! branded quotes, with per-tenant WebAssembly plugins.
+//!
+//! The binary (`caravan`) is a thin wrapper over [`cli`]; tests drive [`app`] directly.
+
+pub mod blobs;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod money;
+pub mod redis;
+pub mod server;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+pub mod tenants;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use http::app;
+pub use state::AppState;

@@ -1,0 +1,109 @@
+//! Prometheus metrics, served as text at `/metrics`.
+
+use std::time::Duration;
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+
+/// Every metric the host exports, registered in its own registry so tests can run several
+/// hosts in one process.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    database_up: IntGauge,
+    redis_up: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "caravan_http_requests_total",
+                "HTTP requests by route and status",
+            ),
+            &["method", "route", "status"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "caravan_http_request_duration_seconds",
+                "HTTP request latency by route and status",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route", "status"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let database_up = IntGauge::new(
+            "caravan_database_up",
+            "1 when the last readiness check reached the database",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let redis_up = IntGauge::new(
+            "caravan_redis_up",
+            "1 when Redis answered the last command (absent when Redis is not configured)",
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(database_up.clone()),
+        ] {
+            registry
+                .register(collector)
+                .unwrap_or_else(|e| unreachable!("metric names are unique: {e}"));
+        }
+        Self {
+            registry,
+            requests,
+            latency,
+            database_up,
+            redis_up,
+        }
+    }
+
+    /// Registers the Redis gauge; only hosts configured with Redis export it.
+    pub fn enable_redis(&self) {
+        // Registering twice is harmless and reported as an error we can ignore.
+        let _ = self.registry.register(Box::new(self.redis_up.clone()));
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        let labels = [method, route, status.as_str()];
+        self.requests.with_label_values(&labels).inc();
+        self.latency
+            .with_label_values(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn set_database_up(&self, up: bool) {
+        self.database_up.set(i64::from(up));
+    }
+
+    pub fn set_redis_up(&self, up: bool) {
+        self.redis_up.set(i64::from(up));
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let encoder = prometheus::TextEncoder::new();
+        if encoder
+            .encode(&self.registry.gather(), &mut buffer)
+            .is_err()
+        {
+            return String::new();
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

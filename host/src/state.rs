@@ -1,0 +1,79 @@
+//! `AppState`: the services every handler can reach, built once from the configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::blobs::Blobs;
+use crate::config::{Config, redact_url};
+use crate::metrics::Metrics;
+use crate::redis::Redis;
+use crate::storage::{ConnectOptions, Storage};
+use crate::tenants::TenantService;
+use crate::tenants::cache::TenantCache;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub storage: Storage,
+    pub blobs: Blobs,
+    pub redis: Option<Arc<Redis>>,
+    pub tenants: Arc<TenantService>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The database options the configuration asks for.
+pub fn connect_options(config: &Config) -> ConnectOptions {
+    ConnectOptions {
+        url: config.effective_database_url(),
+        max_connections: config.db_max_connections,
+        acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
+        statement_timeout: Duration::from_millis(config.db_statement_timeout_ms),
+    }
+}
+
+impl AppState {
+    /// Connects to the database, applies migrations and assembles the services.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let options = connect_options(&config);
+        let storage = Storage::connect(&options)
+            .await
+            .with_context(|| format!("connecting to {}", redact_url(&options.url)))?;
+        storage.migrate().await.context("applying migrations")?;
+        Self::with_storage(config, storage)
+    }
+
+    /// Assembles the services on an already migrated database.
+    pub fn with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
+        let blobs =
+            Blobs::local(&config.data_dir.join("objects")).context("opening the object store")?;
+        let metrics = Arc::new(Metrics::new());
+        let redis = match &config.redis_url {
+            Some(url) => {
+                metrics.enable_redis();
+                Some(Arc::new(Redis::new(url.expose()).with_context(|| {
+                    format!("invalid REDIS_URL {}", redact_url(url.expose()))
+                })?))
+            }
+            None => None,
+        };
+        let cache = TenantCache::new(
+            redis.clone(),
+            Duration::from_secs(config.tenant_cache_ttl_secs),
+        );
+        let tenants = Arc::new(TenantService::new(
+            storage.tenants.clone(),
+            cache,
+            blobs.clone(),
+        ));
+        Ok(Self {
+            config: Arc::new(config),
+            storage,
+            blobs,
+            redis,
+            tenants,
+            metrics,
+        })
+    }
+}

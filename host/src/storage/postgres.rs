@@ -1,0 +1,134 @@
+//! The PostgreSQL backend, selected by a `postgres://` `DATABASE_URL`.
+
+mod tenants;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{AssertSqlSafe, PgPool};
+
+use super::{Backend, ConnectOptions, OwnedTable, SchemaRepo, Storage, StorageError};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, StorageError> {
+    let timeout_ms = options.statement_timeout.as_millis().to_string();
+    let connect = PgConnectOptions::from_str(&options.url)
+        .map_err(|e| StorageError::Config(e.to_string()))?
+        .application_name("caravan")
+        // A runaway query must not hold a connection (and its locks) for ever.
+        .options([
+            ("statement_timeout", timeout_ms.as_str()),
+            ("lock_timeout", timeout_ms.as_str()),
+            ("idle_in_transaction_session_timeout", "60000"),
+        ]);
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect)
+        .await
+        .map_err(classify)?;
+    let db = Arc::new(Postgres { pool });
+    Ok(Storage {
+        backend: Backend::Postgres,
+        tenants: db.clone(),
+        schema: db,
+    })
+}
+
+/// Shared by every PostgreSQL repository.
+struct Postgres {
+    pool: PgPool,
+}
+
+fn classify(err: sqlx::Error) -> StorageError {
+    if let sqlx::Error::Database(db) = &err {
+        let code = db.code().unwrap_or_default();
+        match code.as_ref() {
+            "23505" => {
+                return StorageError::Conflict {
+                    constraint: db.constraint().unwrap_or("unknown").to_owned(),
+                };
+            }
+            // query_canceled (statement_timeout), lock_not_available (lock_timeout)
+            "57014" | "55P03" => return StorageError::Timeout,
+            // connection exceptions, shutdowns, too many connections
+            c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => {
+                return StorageError::Unavailable(db.message().to_owned());
+            }
+            _ => {}
+        }
+    }
+    StorageError::from_sqlx_common(err)
+}
+
+#[async_trait]
+impl SchemaRepo for Postgres {
+    async fn migrate(&self) -> Result<(), StorageError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StorageError::Migration(e.to_string()))
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(classify)
+    }
+
+    async fn tenant_owned_tables(&self) -> Result<Vec<OwnedTable>, StorageError> {
+        let rows: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT c.relname::text, EXISTS ( \
+                 SELECT 1 FROM pg_constraint f \
+                 JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = ANY (f.conkey) \
+                 WHERE f.conrelid = c.oid AND f.contype = 'f' AND f.confdeltype = 'c' \
+                   AND f.confrelid = 'tenants'::regclass AND a.attname = 'tenant_id') \
+             FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() \
+               AND EXISTS (SELECT 1 FROM pg_attribute a \
+                           WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' \
+                             AND NOT a.attisdropped) \
+             ORDER BY c.relname",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, cascades_on_tenant_delete)| OwnedTable {
+                name,
+                cascades_on_tenant_delete,
+            })
+            .collect())
+    }
+
+    async fn count_tenant_rows(&self, tenant_id: &str) -> Result<Vec<(String, i64)>, StorageError> {
+        let mut counts = Vec::new();
+        let own: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE id = $1")
+            .bind(tenant_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        counts.push(("tenants".to_owned(), own));
+        for table in self.tenant_owned_tables().await? {
+            // Table names come from the catalog, never from input; quoting keeps odd names safe.
+            let sql = format!(
+                "SELECT COUNT(*) FROM \"{}\" WHERE tenant_id = $1",
+                table.name.replace('"', "\"\"")
+            );
+            let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+                .bind(tenant_id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(classify)?;
+            counts.push((table.name, n));
+        }
+        Ok(counts)
+    }
+}

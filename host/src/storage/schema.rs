@@ -1,0 +1,29 @@
+//! The schema area: migrations, liveness, and introspection of tenant-owned tables.
+
+use async_trait::async_trait;
+
+use super::StorageError;
+
+/// A table with a `tenant_id` column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedTable {
+    pub name: String,
+    /// Whether a foreign key from `tenant_id` to `tenants` cascades on delete.
+    pub cascades_on_tenant_delete: bool,
+}
+
+#[async_trait]
+pub trait SchemaRepo: Send + Sync {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<(), StorageError>;
+
+    /// A round trip to the database.
+    async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Every table carrying a `tenant_id` column, read from the live catalog so that tables
+    /// added later are covered without a list to keep in step.
+    async fn tenant_owned_tables(&self) -> Result<Vec<OwnedTable>, StorageError>;
+
+    /// Rows per table (`tenants` included) that belong to `tenant_id`.
+    async fn count_tenant_rows(&self, tenant_id: &str) -> Result<Vec<(String, i64)>, StorageError>;
+}
