@@ -26,19 +26,3 @@ where
         LogFormat::Pretty => builder.try_init(),
     };
 }
-
-/// A JSON subscriber for one scope (`tracing::subscriber::with_default`), formatted exactly
-/// like the server's, so tests can read what production would log.
-pub fn json_subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync
-where
-    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
-{
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new("info"))
-        .with_writer(writer)
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .finish()
-}

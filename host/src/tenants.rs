@@ -124,7 +124,7 @@ impl UpdateTenant {
 }
 
 /// Plan limits to change; absent ones keep their value.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsPatch {
     pub max_users: Option<u32>,

@@ -1,1 +1,305 @@
+//! The `caravan` binary as an operator runs it: serving, logging, shutting down on a signal,
+//! and administering tenants on the database directly, on every backend.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use caravan::storage::Backend;
+use caravan::testing::{TestDatabase, backends};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_caravan");
+
+/// A command with a clean environment pointing at `db`.
+fn caravan(db: &TestDatabase) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CARAVAN_DATA_DIR", db.dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("CARAVAN_LOG", "warn");
+    cmd
+}
+
+fn run(db: &TestDatabase, args: &[&str]) -> Output {
+    caravan(db).args(args).output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    let out = Command::new(BIN).arg("version").output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("caravan {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[tokio::test]
+async fn tenant_commands_work_on_the_database_directly() {
+    for backend in backends() {
+        let db = TestDatabase::new(backend).await;
+        let out = run(&db, &["migrate"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).contains(backend.as_str()));
+
+        let out = run(
+            &db,
+            &[
+                "tenant",
+                "create",
+                "--id",
+                "sunbird",
+                "--name",
+                "Sunbird Safaris",
+                "--admin-email",
+                "ops@sunbird.example",
+                "--currency",
+                "ZAR",
+                "--destination",
+                "Zanzibar",
+                "--destination",
+                "Kruger National Park=Kruger,Kruger Park",
+                "--inbound-address",
+                "sunbird@inbound.caravan.test",
+            ],
+        );
+        assert!(out.status.success(), "{backend:?}: {}", stderr(&out));
+        let created: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(created["config"]["destinations"][1]["aliases"][0], "Kruger");
+
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/tenants/sunbird.json");
+        let mut json: Value =
+            serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+        json["tenant_id"] = "sunbird-copy".into();
+        json["inbound_addresses"] = serde_json::json!([]);
+        let file = db.dir.path().join("copy.json");
+        std::fs::write(&file, json.to_string()).unwrap();
+        let out = run(
+            &db,
+            &["tenant", "create", "--from-json", file.to_str().unwrap()],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+
+        let out = run(
+            &db,
+            &[
+                "tenant",
+                "create",
+                "--id",
+                "sunbird",
+                "--name",
+                "Again",
+                "--admin-email",
+                "a@b.example",
+            ],
+        );
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+
+        let out = run(
+            &db,
+            &[
+                "tenant",
+                "create",
+                "--id",
+                "No Good",
+                "--name",
+                "X",
+                "--admin-email",
+                "bad",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let err = stderr(&out);
+        assert!(
+            err.contains("tenant_id") && err.contains("admin_email"),
+            "{err}"
+        );
+
+        let out = run(&db, &["tenant", "list"]);
+        let table = stdout(&out);
+        assert!(
+            table.contains("sunbird ") && table.contains("Sunbird Safaris"),
+            "{table}"
+        );
+        assert!(table.contains("2 of 2 tenant(s)"), "{table}");
+
+        let out = run(
+            &db,
+            &[
+                "tenant",
+                "suspend",
+                "sunbird",
+                "--reason",
+                "unpaid invoices",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = run(&db, &["tenant", "list", "--status", "suspended", "--json"]);
+        let listed: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(listed[0]["id"], "sunbird");
+        assert_eq!(listed[0]["suspended_reason"], "unpaid invoices");
+
+        let out = run(&db, &["tenant", "resume", "sunbird"]);
+        assert!(out.status.success());
+        let out = run(&db, &["tenant", "show", "sunbird"]);
+        let shown: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(shown["status"], "active");
+
+        let out = run(&db, &["tenant", "delete", "sunbird"]);
+        assert!(!out.status.success(), "deletion needs --yes");
+        let out = run(&db, &["tenant", "delete", "sunbird", "--yes"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let out = run(&db, &["tenant", "show", "sunbird"]);
+        assert!(stderr(&out).contains("not found"), "{}", stderr(&out));
+    }
+}
+
+/// A running server whose stdout lines are collected.
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Server {
+    fn start(db: &TestDatabase) -> (Self, String) {
+        let mut child = caravan(db)
+            .arg("serve")
+            .env("CARAVAN_LISTEN", "127.0.0.1:0")
+            .env("CARAVAN_LOG", "info")
+            .env("CARAVAN_ADMIN_TOKEN", "binary-test-token")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        let line = server.wait_for("caravan is serving");
+        let log: Value = serde_json::from_str(&line).unwrap();
+        let addr = log["listen"].as_str().unwrap().to_owned();
+        (server, addr)
+    }
+
+    fn wait_for(&mut self, message: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no log line `{message}`; saw {:#?}", self.seen));
+            self.seen.push(line.clone());
+            if line.contains(message) {
+                return line;
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test]
+async fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let (mut server, addr) = Server::start(&db);
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("http://{addr}/api/v1/admin/tenants"))
+        .header("x-admin-token", "binary-test-token")
+        .header("x-request-id", "binary-req-7")
+        .json(
+            &serde_json::json!({"tenant_id": "logged", "company_name": "Logged",
+                                  "admin_email": "a@logged.example"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["x-request-id"], "binary-req-7");
+
+    server.wait_for("request finished");
+    let request_lines: Vec<Value> = server
+        .seen
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).expect("every line is JSON"))
+        .filter(|l| l["message"] != "caravan is serving")
+        .collect();
+    assert!(
+        request_lines
+            .iter()
+            .any(|l| l["message"] == "tenant created")
+    );
+    for line in &request_lines {
+        assert_eq!(line["span"]["request_id"], "binary-req-7", "{line}");
+    }
+
+    let health = client
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    server.wait_for("caravan stopped");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_bad_configuration_is_reported_without_starting() {
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("CARAVAN_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("CARAVAN_LISTEN"), "{}", stderr(&out));
+}

@@ -1,1 +1,11 @@
-fn main() {}
+//! End-to-end tests through Caravan's public interfaces. One binary, so the host is linked
+//! once; each module groups the tests for one concern.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod admin_tenants;
+mod conventions;
+mod outages;
+mod storage_conformance;
+mod tenant_cache;
+mod tenant_scope;

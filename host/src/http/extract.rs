@@ -105,11 +105,17 @@ fn field_error(root: &str, path: &str, err: &serde_json::Error) -> FieldError {
             .and_then(|rest| rest.split('`').next())
             .map(str::to_owned)
     };
+    // serde_path_to_error includes an unknown field in the path but not a missing one.
+    let mut name_field = |field: String| {
+        if loc.last() != Some(&field) {
+            loc.push(field);
+        }
+    };
     let kind = if let Some(field) = quoted("missing field `") {
-        loc.push(field);
+        name_field(field);
         "missing"
     } else if let Some(field) = quoted("unknown field `") {
-        loc.push(field);
+        name_field(field);
         "extra_forbidden"
     } else if msg.starts_with("invalid type") {
         "type_error"

@@ -35,13 +35,23 @@ async fn live() -> axum::Json<Value> {
 /// The database's state: `(up, details)`. Shared with the platform-admin health page.
 pub async fn check_database(state: &AppState) -> (bool, Value) {
     let started = Instant::now();
-    let outcome = tokio::time::timeout(DATABASE_CHECK_TIMEOUT, state.storage.schema.ping()).await;
+    let schema = &state.storage.schema;
+    let outcome = tokio::time::timeout(DATABASE_CHECK_TIMEOUT, async {
+        schema.ping().await?;
+        schema.statement_timeout().await
+    })
+    .await;
     let latency_ms = (started.elapsed().as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
     let backend = state.storage.backend.as_str();
     let (up, details) = match outcome {
-        Ok(Ok(())) => (
+        Ok(Ok(timeout)) => (
             true,
-            json!({ "status": "up", "backend": backend, "latency_ms": latency_ms }),
+            json!({
+                "status": "up",
+                "backend": backend,
+                "latency_ms": latency_ms,
+                "statement_timeout_ms": timeout.as_millis() as u64,
+            }),
         ),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness: database check failed");

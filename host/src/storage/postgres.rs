@@ -81,6 +81,19 @@ impl SchemaRepo for Postgres {
             .map_err(classify)
     }
 
+    async fn statement_timeout(&self) -> Result<std::time::Duration, StorageError> {
+        // `setting` is in milliseconds for statement_timeout.
+        let ms: String =
+            sqlx::query_scalar("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(classify)?;
+        let ms: u64 = ms
+            .parse()
+            .map_err(|_| StorageError::Corrupt(format!("statement_timeout `{ms}`")))?;
+        Ok(std::time::Duration::from_millis(ms))
+    }
+
     async fn tenant_owned_tables(&self) -> Result<Vec<OwnedTable>, StorageError> {
         let rows: Vec<(String, bool)> = sqlx::query_as(
             "SELECT c.relname::text, EXISTS ( \

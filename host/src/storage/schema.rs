@@ -20,6 +20,10 @@ pub trait SchemaRepo: Send + Sync {
     /// A round trip to the database.
     async fn ping(&self) -> Result<(), StorageError>;
 
+    /// The statement timeout (PostgreSQL) or busy timeout (SQLite) in force on a pooled
+    /// connection, as the database itself reports it.
+    async fn statement_timeout(&self) -> Result<std::time::Duration, StorageError>;
+
     /// Every table carrying a `tenant_id` column, read from the live catalog so that tables
     /// added later are covered without a list to keep in step.
     async fn tenant_owned_tables(&self) -> Result<Vec<OwnedTable>, StorageError>;

@@ -22,12 +22,12 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(options.statement_timeout)
         .foreign_keys(true);
-    if let Some(parent) = connect.get_filename().parent() {
-        if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                StorageError::Config(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
+    if let Some(parent) = connect.get_filename().parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StorageError::Config(format!("cannot create {}: {e}", parent.display()))
+        })?;
     }
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections)
@@ -136,6 +136,14 @@ impl SchemaRepo for Sqlite {
             .await
             .map(drop)
             .map_err(classify_plain)
+    }
+
+    async fn statement_timeout(&self) -> Result<std::time::Duration, StorageError> {
+        let ms: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify_plain)?;
+        Ok(std::time::Duration::from_millis(ms.max(0) as u64))
     }
 
     async fn tenant_owned_tables(&self) -> Result<Vec<OwnedTable>, StorageError> {

@@ -7,7 +7,7 @@
 //! it answers again, so no host reads a stale entry from Redis after the outage.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use moka::future::Cache;
@@ -24,7 +24,7 @@ pub struct TenantCache {
     local: Cache<String, Arc<Tenant>>,
     ttl: Duration,
     /// Keys whose deletion from Redis failed, replayed when it returns.
-    pending_invalidations: Mutex<HashSet<String>>,
+    pending_invalidations: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for TenantCache {
@@ -43,6 +43,13 @@ fn key(id: &str) -> String {
 impl TenantCache {
     pub fn new(redis: Option<Arc<Redis>>, ttl: Duration) -> Self {
         let local_ttl = if redis.is_some() { FALLBACK_TTL } else { ttl };
+        let pending_invalidations = Arc::new(Mutex::new(HashSet::new()));
+        if let (Some(redis), Ok(runtime)) = (&redis, tokio::runtime::Handle::try_current()) {
+            runtime.spawn(replay_loop(
+                redis.clone(),
+                Arc::downgrade(&pending_invalidations),
+            ));
+        }
         Self {
             redis,
             local: Cache::builder()
@@ -50,7 +57,7 @@ impl TenantCache {
                 .time_to_live(local_ttl)
                 .build(),
             ttl,
-            pending_invalidations: Mutex::new(HashSet::new()),
+            pending_invalidations,
         }
     }
 
@@ -119,42 +126,62 @@ impl TenantCache {
 
     pub async fn invalidate(&self, id: &str) {
         self.local.invalidate(id).await;
-        if let Some(redis) = &self.redis {
-            if !self.delete_from_redis(redis, id).await {
-                self.pending().insert(id.to_owned());
-            }
+        if let Some(redis) = &self.redis
+            && !delete_from_redis(redis, id).await
+        {
+            self.pending().insert(id.to_owned());
         }
-    }
-
-    async fn delete_from_redis(&self, redis: &Redis, id: &str) -> bool {
-        let k = key(id);
-        redis
-            .call("DEL", |mut c| async move {
-                redis::cmd("DEL").arg(&k).query_async::<i64>(&mut c).await
-            })
-            .await
-            .is_some()
     }
 
     async fn replay_invalidations(&self, redis: &Redis) {
-        let pending: Vec<String> = {
-            let mut set = self.pending();
-            if set.is_empty() {
-                return;
-            }
-            set.drain().collect()
-        };
-        for id in pending {
-            if !self.delete_from_redis(redis, &id).await {
-                self.pending().insert(id);
-            }
-        }
+        replay(redis, &self.pending_invalidations).await;
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        // A panic while holding this lock cannot leave the set inconsistent.
-        self.pending_invalidations
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.pending_invalidations)
+    }
+}
+
+fn lock(set: &Mutex<HashSet<String>>) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    // A panic while holding this lock cannot leave the set inconsistent.
+    set.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn delete_from_redis(redis: &Redis, id: &str) -> bool {
+    let k = key(id);
+    redis
+        .call("DEL", |mut c| async move {
+            redis::cmd("DEL").arg(&k).query_async::<i64>(&mut c).await
+        })
+        .await
+        .is_some()
+}
+
+async fn replay(redis: &Redis, pending: &Mutex<HashSet<String>>) {
+    let ids: Vec<String> = {
+        let mut set = lock(pending);
+        if set.is_empty() {
+            return;
+        }
+        set.drain().collect()
+    };
+    for id in ids {
+        if !delete_from_redis(redis, &id).await {
+            lock(pending).insert(id);
+        }
+    }
+}
+
+/// Replays failed invalidations once a second, so they reach Redis soon after it returns
+/// even if this host serves no tenant read meanwhile. Ends with the cache.
+async fn replay_loop(redis: Arc<Redis>, pending: Weak<Mutex<HashSet<String>>>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let Some(pending) = pending.upgrade() else {
+            return;
+        };
+        replay(&redis, &pending).await;
     }
 }
