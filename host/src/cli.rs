@@ -67,6 +67,13 @@ pub enum TenantCommand {
     },
     /// Print one tenant as JSON.
     Show { id: String },
+    /// Change a tenant's fields.
+    Update {
+        id: String,
+        /// The same JSON object as `PATCH /api/v1/admin/tenants/{id}`, or `@file.json`.
+        #[arg(long)]
+        patch: String,
+    },
     /// Suspend a tenant: its users and inbound mail are refused until it is resumed.
     Suspend {
         id: String,
@@ -274,6 +281,18 @@ async fn tenant(
         TenantCommand::Show { id } => {
             let tenant = tenants.get(&id).await?;
             print_json(out, &*tenant)?;
+        }
+        TenantCommand::Update { id, patch } => {
+            let text = match patch.strip_prefix('@') {
+                Some(path) => {
+                    std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?
+                }
+                None => patch,
+            };
+            let patch =
+                serde_json::from_str(&text).context("--patch is not a valid tenant update")?;
+            let tenant = tenants.update(&id, patch).await?;
+            print_json(out, &tenant)?;
         }
         TenantCommand::Suspend { id, reason } => {
             tenants.suspend(&id, &reason).await?;

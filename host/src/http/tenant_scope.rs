@@ -43,7 +43,12 @@ impl FromRequestParts<AppState> for TenantScope {
             return Err(ApiError::bad_request("X-Client-ID header required"));
         };
         let tenant = state.tenants.require_active(&id).await?;
-        tracing::Span::current().record("tenant_id", tenant.id.as_str());
+        record_tenant(&tenant.id);
         Ok(Self(tenant))
     }
+}
+
+/// Names the tenant on the request's span, so every later log line of the request carries it.
+pub fn record_tenant(tenant_id: &str) {
+    tracing::Span::current().record("tenant_id", tenant_id);
 }

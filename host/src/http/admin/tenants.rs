@@ -15,6 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{Json, Query};
 use crate::http::health::check_database;
 use crate::http::response::{created, ok, top_level};
+use crate::http::tenant_scope::record_tenant;
 use crate::state::AppState;
 use crate::tenants::model::{Tenant, TenantListQuery, TenantSort, TenantStatus};
 use crate::tenants::{CreateTenant, UpdateTenant};
@@ -223,6 +224,7 @@ async fn detail(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
     let tenant = state.tenants.get(&tenant_id).await?;
     Ok(ok(detail_view(&tenant)))
 }
@@ -233,6 +235,7 @@ async fn update(
     Path(tenant_id): Path<String>,
     Json(patch): Json<UpdateTenant>,
 ) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
     let tenant = state.tenants.update(&tenant_id, patch).await?;
     Ok(ok(detail_view(&tenant)))
 }
@@ -242,6 +245,7 @@ async fn stats(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
     let tenant = state.tenants.get(&tenant_id).await?;
     Ok(ok(json!({
         "tenant_id": tenant.id,
@@ -271,6 +275,7 @@ async fn suspend(
     Path(tenant_id): Path<String>,
     Json(body): Json<SuspendBody>,
 ) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
     let tenant = state.tenants.suspend(&tenant_id, &body.reason).await?;
     Ok(top_level(json!({
         "message": format!("Tenant '{}' suspended", tenant.id),
@@ -284,6 +289,7 @@ async fn activate(
     State(state): State<AppState>,
     Path(tenant_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
     let tenant = state.tenants.activate(&tenant_id).await?;
     Ok(top_level(json!({
         "message": format!("Tenant '{}' activated", tenant.id),
@@ -304,6 +310,7 @@ async fn delete(
     Path(tenant_id): Path<String>,
     Query(params): Query<DeleteParams>,
 ) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
     if params.confirm != Some(true) {
         return Err(ApiError::bad_request(
             "Deleting a tenant removes all of its data; repeat the request with ?confirm=true",
