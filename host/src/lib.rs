@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod money;
+pub mod plugins;
 pub mod redis;
 pub mod server;
 pub mod state;

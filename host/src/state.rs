@@ -8,6 +8,8 @@ use anyhow::Context;
 use crate::blobs::Blobs;
 use crate::config::{Config, redact_url};
 use crate::metrics::Metrics;
+use crate::plugins::PluginRuntime;
+use crate::plugins::registry::PluginService;
 use crate::redis::Redis;
 use crate::storage::{ConnectOptions, Storage};
 use crate::tenants::TenantService;
@@ -20,6 +22,7 @@ pub struct AppState {
     pub blobs: Blobs,
     pub redis: Option<Arc<Redis>>,
     pub tenants: Arc<TenantService>,
+    pub plugins: Arc<PluginService>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -67,12 +70,25 @@ impl AppState {
             cache,
             blobs.clone(),
         ));
+        let runtime = Arc::new(PluginRuntime::new().context("starting the plugin runtime")?);
+        let plugins = Arc::new(PluginService::new(
+            runtime,
+            storage.plugins.clone(),
+            blobs.clone(),
+            redis.clone(),
+        ));
+        if let Some(url) = &config.redis_url
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            plugins.spawn_event_listener(url.expose().to_owned());
+        }
         Ok(Self {
             config: Arc::new(config),
             storage,
             blobs,
             redis,
             tenants,
+            plugins,
             metrics,
         })
     }

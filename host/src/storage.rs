@@ -4,6 +4,7 @@
 //! Every tenant-owned table has a `tenant_id` column with a foreign key to `tenants` that
 //! cascades on delete, which is what makes deleting a tenant complete (`schema` checks it).
 
+pub mod plugins;
 pub mod schema;
 pub mod tenants;
 
@@ -13,6 +14,7 @@ mod sqlite;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use plugins::PluginRepo;
 pub use schema::{OwnedTable, SchemaRepo};
 pub use tenants::TenantRepo;
 
@@ -60,6 +62,7 @@ impl ConnectOptions {
 pub struct Storage {
     pub backend: Backend,
     pub tenants: Arc<dyn TenantRepo>,
+    pub plugins: Arc<dyn PluginRepo>,
     pub schema: Arc<dyn SchemaRepo>,
 }
 

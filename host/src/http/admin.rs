@@ -1,5 +1,6 @@
 //! The platform-admin API under `/api/v1/admin`, authenticated by `X-Admin-Token`.
 
+mod plugins;
 mod tenants;
 
 use axum::Router;
@@ -13,7 +14,9 @@ use super::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(tenants::router())
+    Router::new()
+        .merge(tenants::router())
+        .merge(plugins::router())
 }
 
 /// Proof that the request carries the platform admin token.

@@ -1,5 +1,6 @@
 //! The PostgreSQL backend, selected by a `postgres://` `DATABASE_URL`.
 
+mod plugins;
 mod tenants;
 
 use std::str::FromStr;
@@ -34,6 +35,7 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
     Ok(Storage {
         backend: Backend::Postgres,
         tenants: db.clone(),
+        plugins: db.clone(),
         schema: db,
     })
 }

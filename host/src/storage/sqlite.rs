@@ -1,5 +1,6 @@
 //! The SQLite backend: the embedded default, one file in the data directory.
 
+mod plugins;
 mod tenants;
 
 use std::str::FromStr;
@@ -39,6 +40,7 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
     Ok(Storage {
         backend: Backend::Sqlite,
         tenants: db.clone(),
+        plugins: db.clone(),
         schema: db,
     })
 }

@@ -1,16 +1,22 @@
-//! Caravan's built-in PDF template.
+//! Caravan's built-in PDF template: lays out quotes and invoices as blocks for the host's
+//! PDF engine (A4 portrait), in the tenant's colours.
 
-use caravan_sdk::{Document, DocumentRequest, PdfTemplate, PluginError};
+mod format;
+mod invoice;
+mod quote;
+mod style;
+
+use caravan_sdk::{Document, DocumentKind, DocumentRequest, PdfTemplate, PluginError};
 
 /// The built-in template.
+#[derive(Debug)]
 pub struct DefaultTemplate;
 
 impl PdfTemplate for DefaultTemplate {
     fn render(request: DocumentRequest) -> Result<Document, PluginError> {
-        Ok(Document {
-            title: request.reference,
-            blocks: vec![],
-            footer: None,
+        Ok(match request.kind {
+            DocumentKind::Quote => quote::layout(request),
+            DocumentKind::Invoice => invoice::layout(request),
         })
     }
 }

@@ -1,0 +1,315 @@
+//! Plugin administration for platform admins: upload, list, activate, roll back, configure,
+//! limit and dry-run a tenant's plugins. The handlers take the tenant as an argument so the
+//! tenant-admin routes can serve the same operations for the caller's own tenant.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::PlatformAdmin;
+use crate::http::error::ApiError;
+use crate::http::extract::{Body, Json, Query};
+use crate::http::response::ok;
+use crate::http::tenant_scope::record_tenant;
+use crate::plugins::registry::{UPLOAD_CAP_BYTES, tenant_context};
+use crate::plugins::{FailurePolicy, Limits, Slot};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    let base = "/api/v1/admin/tenants/{tenant_id}/plugins";
+    Router::new()
+        .route(base, get(list))
+        .route(
+            &format!("{base}/{{slot}}"),
+            // Over-cap uploads must reach the handler to get their 422 with a reason.
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_CAP_BYTES * 4)),
+        )
+        .route(&format!("{base}/{{slot}}/activate"), post(activate))
+        .route(&format!("{base}/{{slot}}/rollback"), post(rollback))
+        .route(&format!("{base}/{{slot}}/config"), get(get_config).put(put_config))
+        .route(&format!("{base}/{{slot}}/limits"), put(put_limits))
+        .route(&format!("{base}/{{slot}}/dry-run"), post(dry_run))
+}
+
+fn slot(value: &str) -> Result<Slot, ApiError> {
+    Slot::parse(value).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "Unknown plugin slot '{value}'; slots are email-parser, quote-rules, pricing, pdf-template"
+        ))
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadParams {
+    label: Option<String>,
+}
+
+async fn upload(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((tenant_id, slot_name)): Path<(String, String)>,
+    Query(params): Query<UploadParams>,
+    headers: HeaderMap,
+    Body(bytes): Body,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let slot = slot(&slot_name)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !(content_type.starts_with("application/wasm")
+        || content_type.starts_with("application/octet-stream"))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the component bytes with Content-Type: application/wasm",
+        ));
+    }
+    let tenant = state.tenants.get(&tenant_id).await?;
+    let version = state
+        .plugins
+        .upload(&tenant, slot, params.label.as_deref(), bytes, "platform-admin")
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "success": true,
+            "data": {
+                "id": version.id,
+                "sha256": version.sha256,
+                "size": version.size_bytes,
+                "label": version.label,
+                "slot": version.slot,
+                "wit_version": version.wit_version,
+                "created_at": version.created_at,
+                "validation": version.validation,
+            },
+        })),
+    )
+        .into_response())
+}
+
+async fn list(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    state.tenants.get(&tenant_id).await?;
+    let plugins = &state.plugins;
+    let versions = plugins.versions(&tenant_id).await?;
+    let stats = plugins.call_stats(&tenant_id).await?;
+    let mut slots = Vec::new();
+    for slot in Slot::ALL {
+        let active = plugins.active(&tenant_id, slot).await?;
+        let settings = plugins.settings_of(&tenant_id, slot).await?;
+        let history = plugins.history(&tenant_id, slot).await?;
+        let of_slot: Vec<Value> = versions
+            .iter()
+            .filter(|v| v.slot == slot)
+            .map(|v| {
+                json!({
+                    "id": v.id,
+                    "label": v.label,
+                    "sha256": v.sha256,
+                    "size": v.size_bytes,
+                    "wit_version": v.wit_version,
+                    "uploaded_by": v.uploaded_by,
+                    "created_at": v.created_at,
+                    "active": active.as_deref() == Some(v.id.as_str()),
+                    "validation": v.validation,
+                })
+            })
+            .collect();
+        let slot_stats: Vec<&crate::plugins::model::CallStat> =
+            stats.iter().filter(|s| s.slot == slot).collect();
+        slots.push(json!({
+            "slot": slot,
+            "active": active.as_ref().map_or_else(|| json!({"version_id": null, "label": "default"}), |id| {
+                let label = versions.iter().find(|v| &v.id == id).map(|v| v.label.clone());
+                json!({"version_id": id, "label": label})
+            }),
+            "versions": of_slot,
+            "history": history,
+            "limits": settings.limits.unwrap_or_default(),
+            "failure_policy": settings.failure_policy,
+            "stats": slot_stats,
+        }));
+    }
+    Ok(ok(json!({ "tenant_id": tenant_id, "slots": slots })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivateBody {
+    /// A version id, or `null`/`"default"` for the built-in plugin.
+    version_id: Option<String>,
+}
+
+async fn activate(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((tenant_id, slot_name)): Path<(String, String)>,
+    Json(body): Json<ActivateBody>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let slot = slot(&slot_name)?;
+    state.tenants.get(&tenant_id).await?;
+    let target = body.version_id.filter(|v| v != "default");
+    let active = state
+        .plugins
+        .activate(&tenant_id, slot, target.as_deref(), "platform-admin")
+        .await?;
+    Ok(ok(json!({ "slot": slot, "active_version_id": active })))
+}
+
+async fn rollback(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((tenant_id, slot_name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let slot = slot(&slot_name)?;
+    state.tenants.get(&tenant_id).await?;
+    let active = state.plugins.rollback(&tenant_id, slot, "platform-admin").await?;
+    Ok(ok(json!({ "slot": slot, "active_version_id": active })))
+}
+
+async fn get_config(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((tenant_id, slot_name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let slot = slot(&slot_name)?;
+    state.tenants.get(&tenant_id).await?;
+    let settings = state.plugins.settings_of(&tenant_id, slot).await?;
+    Ok(ok(Value::Object(settings.config)))
+}
+
+async fn put_config(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((tenant_id, slot_name)): Path<(String, String)>,
+    Json(config): Json<serde_json::Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let slot = slot(&slot_name)?;
+    state.tenants.get(&tenant_id).await?;
+    let settings = state.plugins.put_config(&tenant_id, slot, config).await?;
+    Ok(ok(Value::Object(settings.config)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsBody {
+    fuel: Option<u64>,
+    deadline_ms: Option<u64>,
+    memory_bytes: Option<u64>,
+    input_bytes: Option<u64>,
+    output_bytes: Option<u64>,
+    failure_policy: Option<FailurePolicy>,
+}
+
+async fn put_limits(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((tenant_id, slot_name)): Path<(String, String)>,
+    Json(body): Json<LimitsBody>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let slot = slot(&slot_name)?;
+    state.tenants.get(&tenant_id).await?;
+    let current = state
+        .plugins
+        .settings_of(&tenant_id, slot)
+        .await?
+        .limits
+        .unwrap_or_default();
+    let limits = Limits {
+        fuel: body.fuel.unwrap_or(current.fuel),
+        deadline_ms: body.deadline_ms.unwrap_or(current.deadline_ms),
+        memory_bytes: body.memory_bytes.unwrap_or(current.memory_bytes),
+        input_bytes: body.input_bytes.unwrap_or(current.input_bytes),
+        output_bytes: body.output_bytes.unwrap_or(current.output_bytes),
+    };
+    let settings = state
+        .plugins
+        .put_limits(&tenant_id, slot, limits, body.failure_policy)
+        .await?;
+    Ok(ok(json!({
+        "slot": slot,
+        "limits": settings.limits,
+        "failure_policy": settings.failure_policy,
+        "platform_max": Limits::PLATFORM_MAX,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DryRunBody {
+    /// The slot's input (`email`, `trip`/`rates`, `request`…); the sample input when absent.
+    input: Option<Value>,
+    /// A version to try instead of the active one.
+    version_id: Option<String>,
+}
+
+async fn dry_run(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path((tenant_id, slot_name)): Path<(String, String)>,
+    Json(body): Json<DryRunBody>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let slot = slot(&slot_name)?;
+    let tenant = state.tenants.get(&tenant_id).await?;
+    let plugins = &state.plugins;
+    let resolved = plugins.resolve(&tenant_id, slot).await?;
+    let (compiled, spec, version) = match body.version_id.as_deref().filter(|v| *v != "default") {
+        None if body.version_id.is_some() => {
+            let compiled = plugins.default_component(slot).await?;
+            let spec = crate::plugins::CallSpec {
+                version: "default".into(),
+                ..resolved.spec.clone()
+            };
+            (compiled, spec, "default".to_owned())
+        }
+        None => (resolved.compiled.clone(), resolved.spec.clone(), resolved.spec.version.clone()),
+        Some(id) => {
+            let version = plugins.version(&tenant_id, id).await?;
+            if version.slot != slot {
+                return Err(ApiError::bad_request(format!(
+                    "Version {id} is a {} plugin, not {slot}",
+                    version.slot
+                )));
+            }
+            let compiled = plugins.compiled_version(&version).await?;
+            let spec = crate::plugins::CallSpec {
+                version: version.label.clone(),
+                ..resolved.spec.clone()
+            };
+            (compiled, spec, version.label)
+        }
+    };
+    let report = plugins
+        .run_json(&compiled, &spec, &tenant_context(&tenant), "dry-run", body.input.as_ref())
+        .await?;
+    Ok(ok(json!({
+        "slot": slot,
+        "version": version,
+        "ok": report.ok,
+        "output": report.output,
+        "error": report.error,
+        "fuel_used": report.stats.map(|s| s.fuel_used),
+        "wall_us": report.stats.map(|s| s.wall_us),
+        "peak_memory_bytes": report.stats.map(|s| s.peak_memory_bytes),
+        "limits": spec.limits,
+    })))
+}

@@ -1,0 +1,163 @@
+//! The state each plugin call runs with: a WASI context that grants nothing, the memory
+//! limiter, and the host functions (`log`, `config-get`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use wasmtime::ResourceLimiter;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::{documents, email, host, quoting, types};
+use super::{Limits, Slot};
+
+/// Longest log message kept, in bytes.
+const LOG_MESSAGE_MAX: usize = 4096;
+/// Log lines kept per call.
+const LOG_LINES_MAX: u32 = 100;
+/// Bytes of the guest's stderr kept (a panic message lands there).
+const STDERR_MAX: usize = 4096;
+
+/// Who is calling, for log lines written by the plugin.
+#[derive(Debug, Clone)]
+pub struct CallLabel {
+    pub tenant_id: String,
+    pub slot: Slot,
+    pub version: String,
+}
+
+/// Caps linear memory and tables, and remembers whether the guest hit the memory cap (the
+/// guest usually aborts right after, which would otherwise look like any other trap).
+#[derive(Debug)]
+pub struct Limiter {
+    memory_cap: usize,
+    pub memory_denied: bool,
+    pub peak_memory: usize,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_cap {
+            self.memory_denied = true;
+            return Ok(false);
+        }
+        self.peak_memory = self.peak_memory.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Everything a plugin call's `Store` holds.
+pub struct PluginState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: Limiter,
+    config: Arc<HashMap<String, String>>,
+    label: CallLabel,
+    log_lines: u32,
+    pub stderr: MemoryOutputPipe,
+    /// When the call began (the deadline counts from here).
+    pub started: Instant,
+}
+
+impl PluginState {
+    /// A state with no ambient capability: no preopened directories, no sockets, no
+    /// environment variables, no arguments, stdin empty, stdout discarded and stderr kept in
+    /// memory (bounded) so a panic message can be reported.
+    pub fn new(limits: &Limits, config: Arc<HashMap<String, String>>, label: CallLabel) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_MAX);
+        let mut builder = WasiCtxBuilder::new();
+        builder
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        Self {
+            wasi: builder.build(),
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                memory_cap: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+                memory_denied: false,
+                peak_memory: 0,
+            },
+            config,
+            label,
+            log_lines: 0,
+            stderr,
+            started: Instant::now(),
+        }
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for PluginState {}
+impl email::Host for PluginState {}
+impl quoting::Host for PluginState {}
+impl documents::Host for PluginState {}
+
+impl host::Host for PluginState {
+    fn log(&mut self, level: types::LogLevel, message: String) {
+        self.log_lines += 1;
+        if self.log_lines > LOG_LINES_MAX {
+            return;
+        }
+        let mut message = message;
+        if message.len() > LOG_MESSAGE_MAX {
+            let mut cut = LOG_MESSAGE_MAX;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        let CallLabel {
+            tenant_id,
+            slot,
+            version,
+        } = &self.label;
+        let slot = slot.as_str();
+        match level {
+            types::LogLevel::Trace => {
+                tracing::trace!(target: "plugin", tenant_id, slot, version, "{message}");
+            }
+            types::LogLevel::Debug => {
+                tracing::debug!(target: "plugin", tenant_id, slot, version, "{message}");
+            }
+            types::LogLevel::Info => {
+                tracing::info!(target: "plugin", tenant_id, slot, version, "{message}");
+            }
+            types::LogLevel::Warn => {
+                tracing::warn!(target: "plugin", tenant_id, slot, version, "{message}");
+            }
+            types::LogLevel::Error => {
+                tracing::error!(target: "plugin", tenant_id, slot, version, "{message}");
+            }
+        }
+    }
+
+    fn config_get(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}

@@ -1,0 +1,81 @@
+//! ISO 4217 codes: their minor-unit exponents and how amounts read in labels.
+
+use caravan_sdk::PluginError;
+
+/// Digits after the decimal point (JPY 0, KWD 3, most 2), as ISO 4217 lists them.
+pub fn exponent(code: &str) -> u32 {
+    match code {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
+/// The upper-case form of a three-letter code, or `invalid-input` naming `what` it was for.
+pub fn code(raw: &str, what: &str) -> Result<String, PluginError> {
+    let trimmed = raw.trim();
+    if trimmed.len() == 3 && trimmed.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(trimmed.to_ascii_uppercase())
+    } else {
+        Err(PluginError::new(
+            "invalid-input",
+            format!("The {what} currency `{raw}` is not an ISO 4217 code."),
+        ))
+    }
+}
+
+/// `USD 45.00`, `JPY 4,500`, `KWD 12.250`: an amount for a component label.
+pub fn format(minor: i128, code: &str) -> String {
+    let exp = exponent(code);
+    let unit = 10_i128.pow(exp);
+    let magnitude = minor.unsigned_abs();
+    let major = (magnitude / unit.unsigned_abs()).to_string();
+    let mut text = String::with_capacity(major.len() + 8);
+    text.push_str(code);
+    text.push(' ');
+    if minor < 0 {
+        text.push('-');
+    }
+    for (i, c) in major.chars().enumerate() {
+        if i > 0 && (major.len() - i).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(c);
+    }
+    if exp > 0 {
+        let fraction = magnitude % unit.unsigned_abs();
+        text.push_str(&format!(".{fraction:0width$}", width = exp as usize));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponents_follow_iso_4217() {
+        assert_eq!(exponent("ZAR"), 2);
+        assert_eq!(exponent("JPY"), 0);
+        assert_eq!(exponent("KWD"), 3);
+        assert_eq!(exponent("BHD"), 3);
+    }
+
+    #[test]
+    fn codes_are_upper_cased_and_checked() {
+        assert_eq!(code(" zar", "quote").unwrap(), "ZAR");
+        assert_eq!(code("RAND", "quote").unwrap_err().code, "invalid-input");
+        assert_eq!(code("R1", "quote").unwrap_err().code, "invalid-input");
+    }
+
+    #[test]
+    fn amounts_read_with_their_own_decimals() {
+        assert_eq!(format(4_500, "USD"), "USD 45.00");
+        assert_eq!(format(123_456_789, "ZAR"), "ZAR 1,234,567.89");
+        assert_eq!(format(4_500, "JPY"), "JPY 4,500");
+        assert_eq!(format(12_250, "KWD"), "KWD 12.250");
+        assert_eq!(format(-5, "EUR"), "EUR -0.05");
+    }
+}

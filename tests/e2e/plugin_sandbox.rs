@@ -1,0 +1,193 @@
+//! The sandbox: hostile plugins are contained with a typed error, within their deadline,
+//! while other tenants' calls go on.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use caravan::plugins::bindings::quoting;
+use caravan::plugins::{
+    CallSpec, Compiled, Limits, PluginError, PluginErrorKind, PluginRuntime, Slot, defaults,
+    fixtures,
+};
+
+fn runtime() -> Arc<PluginRuntime> {
+    static RUNTIME: OnceLock<Arc<PluginRuntime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| Arc::new(PluginRuntime::new().expect("plugin runtime")))
+        .clone()
+}
+
+pub fn hostile_bytes() -> Vec<u8> {
+    std::fs::read(env!("HOSTILE_PLUGIN")).expect("the hostile test plugin was built")
+}
+
+fn hostile() -> Arc<Compiled> {
+    runtime().compile(Slot::Pricing, &hostile_bytes()).expect("hostile plugin compiles")
+}
+
+fn spec(behaviour: &str) -> CallSpec {
+    let mut spec = CallSpec::new("hostile-tenant", "hostile");
+    let mut config = std::collections::HashMap::new();
+    config.insert("behaviour".to_owned(), format!("\"{behaviour}\""));
+    spec.config = Arc::new(config);
+    spec
+}
+
+/// Calls the (already compiled) hostile plugin; timings taken around this exclude compiling.
+async fn price(spec: &CallSpec) -> Result<quoting::PricedQuote, PluginError> {
+    let compiled = hostile();
+    let request = fixtures::pricing_request();
+    runtime()
+        .price(&compiled, spec, &request, &fixtures::tenant())
+        .await
+        .map(|(out, _)| out)
+}
+
+async fn expect_kind(behaviour: &str, kind: PluginErrorKind) -> PluginError {
+    hostile();
+    let started = Instant::now();
+    let err = price(&spec(behaviour)).await.expect_err(behaviour);
+    assert_eq!(err.kind, kind, "{behaviour}: {err}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{behaviour} took {:?}", started.elapsed());
+    err
+}
+
+#[tokio::test]
+async fn a_well_behaved_plugin_returns_its_output_and_costs() {
+    let request = fixtures::pricing_request();
+    let (out, stats) = runtime()
+        .price(&hostile(), &spec("none"), &request, &fixtures::tenant())
+        .await
+        .unwrap();
+    assert_eq!(out.options.len(), 3);
+    assert!(stats.fuel_used > 0 && stats.fuel_used < Limits::default().fuel);
+    assert!(stats.peak_memory_bytes > 0);
+}
+
+#[tokio::test]
+async fn an_infinite_loop_runs_out_of_fuel() {
+    let err = expect_kind("infinite-loop", PluginErrorKind::OutOfFuel).await;
+    assert!(err.message.contains("11000000"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_loop_with_a_large_budget_is_stopped_at_its_deadline() {
+    let mut spec = spec("infinite-loop");
+    spec.limits.fuel = Limits::PLATFORM_MAX.fuel * 50_000;
+    spec.limits.deadline_ms = 30;
+    hostile();
+    let started = Instant::now();
+    let err = price(&spec).await.unwrap_err();
+    assert_eq!(err.kind, PluginErrorKind::Deadline, "{err}");
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_plugin_blocked_in_a_host_call_is_cut_off_at_its_deadline() {
+    hostile();
+    let started = Instant::now();
+    let err = price(&spec("sleep")).await.unwrap_err();
+    assert_eq!(err.kind, PluginErrorKind::Deadline, "{err}");
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_memory_bomb_hits_the_memory_cap() {
+    let err = expect_kind("memory-bomb", PluginErrorKind::Memory).await;
+    assert!(err.message.contains(&Limits::default().memory_bytes.to_string()), "{}", err.message);
+}
+
+#[tokio::test]
+async fn deep_recursion_is_a_trap() {
+    let err = expect_kind("deep-recursion", PluginErrorKind::Trap).await;
+    assert!(err.message.contains("stack overflow"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_huge_output_is_refused() {
+    expect_kind("huge-output", PluginErrorKind::OutputTooLarge).await;
+}
+
+#[tokio::test]
+async fn a_panic_is_a_trap_that_carries_its_message() {
+    let err = expect_kind("panic", PluginErrorKind::Trap).await;
+    assert!(err.message.contains("boom from the hostile plugin"), "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_negative_price_is_invalid_output() {
+    let err = expect_kind("negative-price", PluginErrorKind::InvalidOutput).await;
+    assert!(err.message.contains("negative"), "{}", err.message);
+}
+
+async fn expect_denied(behaviour: &str, spec: CallSpec) {
+    let err = price(&spec).await.expect_err(behaviour);
+    assert_eq!(err.kind, PluginErrorKind::PluginError, "{behaviour}: {err}");
+    assert_eq!(err.code.as_deref(), Some("denied"), "{behaviour}: {err}");
+}
+
+#[tokio::test]
+async fn the_host_filesystem_is_invisible() {
+    expect_denied("read-file", spec("read-file")).await;
+    expect_denied("list-dir", spec("list-dir")).await;
+}
+
+#[tokio::test]
+async fn the_environment_is_empty() {
+    // The test process has variables (PATH at least); none may reach the plugin.
+    assert!(std::env::vars().next().is_some());
+    expect_denied("read-env", spec("read-env")).await;
+}
+
+#[tokio::test]
+async fn sockets_cannot_be_opened() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    let mut spec = spec("open-socket");
+    let mut config = (*spec.config).clone();
+    config.insert("target".into(), format!("\"{target}\""));
+    spec.config = Arc::new(config);
+    expect_denied("open-socket", spec).await;
+    let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+    assert!(accepted.is_err(), "the plugin reached the listener");
+}
+
+#[tokio::test]
+async fn an_oversized_input_is_refused_before_the_call() {
+    let mut spec = spec("none");
+    spec.limits.input_bytes = 100;
+    let err = price(&spec).await.unwrap_err();
+    assert_eq!(err.kind, PluginErrorKind::InputTooLarge);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tenants_call_succeeds_while_a_plugin_misbehaves() {
+    let mut looping = spec("infinite-loop");
+    looping.limits.fuel = Limits::PLATFORM_MAX.fuel * 50_000;
+    looping.limits.deadline_ms = 1_000;
+    hostile();
+    let default = runtime()
+        .compile(Slot::Pricing, defaults::component(Slot::Pricing))
+        .unwrap();
+    let hostile_call = tokio::spawn(async move { price(&looping).await });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+
+    let started = Instant::now();
+    let request = fixtures::pricing_request();
+    let other = runtime()
+        .price(&default, &CallSpec::new("other-tenant", "default"), &request, &fixtures::tenant())
+        .await;
+    let other_took = started.elapsed();
+    assert!(other.is_ok(), "{other:?}");
+    assert!(!hostile_call.is_finished(), "the hostile call is still running meanwhile");
+    assert!(other_took < Duration::from_millis(500), "{other_took:?}");
+    let err = hostile_call.await.unwrap().unwrap_err();
+    assert_eq!(err.kind, PluginErrorKind::Deadline);
+}
+
+#[tokio::test]
+async fn the_same_component_compiles_once_for_every_tenant() {
+    let a = runtime().compile(Slot::Pricing, &hostile_bytes()).unwrap();
+    let b = runtime().compile(Slot::Pricing, &hostile_bytes()).unwrap();
+    assert!(Arc::ptr_eq(&a, &b));
+}
