@@ -22,9 +22,13 @@ fn main() {
     code.push_str("pub const DEFAULT_PLUGINS: &[(&str, &[u8])] = &[\n");
     for (slot, package) in DEFAULT_PLUGINS {
         let file = wasm_dir.join(format!("{}.wasm", package.replace('-', "_")));
-        code.push_str(&format!("    ({slot:?}, include_bytes!({:?})),\n", file.display().to_string()));
+        code.push_str(&format!(
+            "    ({slot:?}, include_bytes!({:?})),\n",
+            file.display().to_string()
+        ));
     }
     code.push_str("];\n");
-    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("default_plugins.rs");
+    let out =
+        std::path::PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("default_plugins.rs");
     std::fs::write(out, code).expect("writing default_plugins.rs");
 }

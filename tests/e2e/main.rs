@@ -6,6 +6,7 @@
 mod admin_tenants;
 mod conventions;
 mod outages;
+mod plugin_registry;
 mod plugin_sandbox;
 mod storage_conformance;
 mod tenant_cache;

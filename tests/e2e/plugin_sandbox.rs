@@ -22,7 +22,9 @@ pub fn hostile_bytes() -> Vec<u8> {
 }
 
 fn hostile() -> Arc<Compiled> {
-    runtime().compile(Slot::Pricing, &hostile_bytes()).expect("hostile plugin compiles")
+    runtime()
+        .compile(Slot::Pricing, &hostile_bytes())
+        .expect("hostile plugin compiles")
 }
 
 fn spec(behaviour: &str) -> CallSpec {
@@ -48,7 +50,11 @@ async fn expect_kind(behaviour: &str, kind: PluginErrorKind) -> PluginError {
     let started = Instant::now();
     let err = price(&spec(behaviour)).await.expect_err(behaviour);
     assert_eq!(err.kind, kind, "{behaviour}: {err}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{behaviour} took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{behaviour} took {:?}",
+        started.elapsed()
+    );
     err
 }
 
@@ -79,7 +85,11 @@ async fn a_loop_with_a_large_budget_is_stopped_at_its_deadline() {
     let started = Instant::now();
     let err = price(&spec).await.unwrap_err();
     assert_eq!(err.kind, PluginErrorKind::Deadline, "{err}");
-    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -88,13 +98,22 @@ async fn a_plugin_blocked_in_a_host_call_is_cut_off_at_its_deadline() {
     let started = Instant::now();
     let err = price(&spec("sleep")).await.unwrap_err();
     assert_eq!(err.kind, PluginErrorKind::Deadline, "{err}");
-    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn a_memory_bomb_hits_the_memory_cap() {
     let err = expect_kind("memory-bomb", PluginErrorKind::Memory).await;
-    assert!(err.message.contains(&Limits::default().memory_bytes.to_string()), "{}", err.message);
+    assert!(
+        err.message
+            .contains(&Limits::default().memory_bytes.to_string()),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -111,7 +130,11 @@ async fn a_huge_output_is_refused() {
 #[tokio::test]
 async fn a_panic_is_a_trap_that_carries_its_message() {
     let err = expect_kind("panic", PluginErrorKind::Trap).await;
-    assert!(err.message.contains("boom from the hostile plugin"), "{}", err.message);
+    assert!(
+        err.message.contains("boom from the hostile plugin"),
+        "{}",
+        err.message
+    );
 }
 
 #[tokio::test]
@@ -175,11 +198,19 @@ async fn another_tenants_call_succeeds_while_a_plugin_misbehaves() {
     let started = Instant::now();
     let request = fixtures::pricing_request();
     let other = runtime()
-        .price(&default, &CallSpec::new("other-tenant", "default"), &request, &fixtures::tenant())
+        .price(
+            &default,
+            &CallSpec::new("other-tenant", "default"),
+            &request,
+            &fixtures::tenant(),
+        )
         .await;
     let other_took = started.elapsed();
     assert!(other.is_ok(), "{other:?}");
-    assert!(!hostile_call.is_finished(), "the hostile call is still running meanwhile");
+    assert!(
+        !hostile_call.is_finished(),
+        "the hostile call is still running meanwhile"
+    );
     assert!(other_took < Duration::from_millis(500), "{other_took:?}");
     let err = hostile_call.await.unwrap().unwrap_err();
     assert_eq!(err.kind, PluginErrorKind::Deadline);

@@ -106,9 +106,30 @@ pub fn rates() -> Vec<quoting::Rate> {
         prices,
     };
     vec![
-        rate("RATE-0000000A", "Baraka Beach Lodge", 4, "Standard Double", "HB", nightly(2_500, 4_000, 1_250)),
-        rate("RATE-0000000B", "Coral Cove Resort", 5, "Deluxe Suite", "HB", nightly(4_800, 7_700, 2_400)),
-        rate("RATE-0000000C", "Stone Town Inn", 3, "Classic Room", "BB", nightly(1_400, 2_200, 700)),
+        rate(
+            "RATE-0000000A",
+            "Baraka Beach Lodge",
+            4,
+            "Standard Double",
+            "HB",
+            nightly(2_500, 4_000, 1_250),
+        ),
+        rate(
+            "RATE-0000000B",
+            "Coral Cove Resort",
+            5,
+            "Deluxe Suite",
+            "HB",
+            nightly(4_800, 7_700, 2_400),
+        ),
+        rate(
+            "RATE-0000000C",
+            "Stone Town Inn",
+            3,
+            "Classic Room",
+            "BB",
+            nightly(1_400, 2_200, 700),
+        ),
     ]
 }
 

@@ -142,7 +142,11 @@ impl PluginService {
     }
 
     /// Compiles on a blocking thread: compilation takes tens of milliseconds or more.
-    async fn compile(&self, slot: Slot, bytes: Bytes) -> std::result::Result<Arc<Compiled>, PluginError> {
+    async fn compile(
+        &self,
+        slot: Slot,
+        bytes: Bytes,
+    ) -> std::result::Result<Arc<Compiled>, PluginError> {
         let runtime = self.runtime.clone();
         tokio::task::spawn_blocking(move || runtime.compile(slot, &bytes))
             .await
@@ -173,10 +177,12 @@ impl PluginService {
             .get(&blob_path(&version.sha256))
             .await
             .map_err(|e| Error::Unavailable(format!("plugin binary unavailable: {e}")))?;
-        self.compile(version.slot, bytes).await.map_err(|e| Error::Internal {
-            operation: "loading the tenant's plugin",
-            cause: e.into(),
-        })
+        self.compile(version.slot, bytes)
+            .await
+            .map_err(|e| Error::Internal {
+                operation: "loading the tenant's plugin",
+                cause: e.into(),
+            })
     }
 
     async fn settings(&self, tenant_id: &str, slot: Slot) -> Result<SlotSettings> {
@@ -244,16 +250,28 @@ impl PluginService {
 
     /// Runs `call` on the active version; on failure, runs the built-in when the slot's
     /// policy says so. Every outcome is added to the call statistics.
-    async fn invoke<T, F, Fut>(&self, tenant_id: &str, slot: Slot, call: F) -> Result<Invocation<T>, InvokeError>
+    async fn invoke<T, F, Fut>(
+        &self,
+        tenant_id: &str,
+        slot: Slot,
+        call: F,
+    ) -> Result<Invocation<T>, InvokeError>
     where
         F: Fn(Arc<Compiled>, CallSpec) -> Fut,
         Fut: Future<Output = std::result::Result<(T, CallStats), PluginError>>,
     {
-        let resolved = self.resolve(tenant_id, slot).await.map_err(InvokeError::Service)?;
-        let version_key = resolved.version_id.clone().unwrap_or_else(|| "default".into());
+        let resolved = self
+            .resolve(tenant_id, slot)
+            .await
+            .map_err(InvokeError::Service)?;
+        let version_key = resolved
+            .version_id
+            .clone()
+            .unwrap_or_else(|| "default".into());
         match call(resolved.compiled.clone(), resolved.spec.clone()).await {
             Ok((value, stats)) => {
-                self.record(tenant_id, slot, &version_key, "ok", &stats).await;
+                self.record(tenant_id, slot, &version_key, "ok", &stats)
+                    .await;
                 Ok(Invocation {
                     value,
                     stats,
@@ -270,19 +288,31 @@ impl PluginService {
                     error = err.message,
                     "plugin call failed"
                 );
-                self.record(tenant_id, slot, &version_key, err.kind.as_str(), &CallStats::default())
-                    .await;
-                if resolved.policy != FailurePolicy::FallbackDefault || resolved.version_id.is_none() {
+                self.record(
+                    tenant_id,
+                    slot,
+                    &version_key,
+                    err.kind.as_str(),
+                    &CallStats::default(),
+                )
+                .await;
+                if resolved.policy != FailurePolicy::FallbackDefault
+                    || resolved.version_id.is_none()
+                {
                     return Err(InvokeError::Plugin(err));
                 }
-                let compiled = self.default_component(slot).await.map_err(InvokeError::Service)?;
+                let compiled = self
+                    .default_component(slot)
+                    .await
+                    .map_err(InvokeError::Service)?;
                 let spec = CallSpec {
                     version: "default".into(),
                     limits: Limits::default(),
                     ..resolved.spec.clone()
                 };
                 let (value, stats) = call(compiled, spec).await.map_err(InvokeError::Plugin)?;
-                self.record(tenant_id, slot, "default", "fallback", &stats).await;
+                self.record(tenant_id, slot, "default", "fallback", &stats)
+                    .await;
                 Ok(Invocation {
                     value,
                     stats,
@@ -293,11 +323,26 @@ impl PluginService {
         }
     }
 
-    async fn record(&self, tenant_id: &str, slot: Slot, version_key: &str, outcome: &str, stats: &CallStats) {
+    async fn record(
+        &self,
+        tenant_id: &str,
+        slot: Slot,
+        version_key: &str,
+        outcome: &str,
+        stats: &CallStats,
+    ) {
         let at = Utc::now().trunc_subsecs(6);
         if let Err(e) = self
             .repo
-            .record_call(tenant_id, slot, version_key, outcome, stats.fuel_used, stats.wall_us, at)
+            .record_call(
+                tenant_id,
+                slot,
+                version_key,
+                outcome,
+                stats.fuel_used,
+                stats.wall_us,
+                at,
+            )
             .await
         {
             tracing::warn!(error = %e, "could not record plugin call statistics");
@@ -366,7 +411,11 @@ impl PluginService {
         name: &str,
         input: Option<&Value>,
     ) -> Result<RunReport> {
-        fn parse<T: serde::de::DeserializeOwned>(input: Option<&Value>, key: &str, sample: T) -> Result<T> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            input: Option<&Value>,
+            key: &str,
+            sample: T,
+        ) -> Result<T> {
             match input.and_then(|v| v.get(key)) {
                 None => Ok(sample),
                 Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
@@ -374,7 +423,10 @@ impl PluginService {
                 }),
             }
         }
-        fn report<T: Serialize>(name: &str, r: std::result::Result<(T, CallStats), PluginError>) -> RunReport {
+        fn report<T: Serialize>(
+            name: &str,
+            r: std::result::Result<(T, CallStats), PluginError>,
+        ) -> RunReport {
             match r {
                 Ok((out, stats)) => RunReport {
                     name: name.to_owned(),
@@ -403,7 +455,10 @@ impl PluginService {
                 let trip = parse(input, "trip", fixtures::trip())?;
                 let rates = parse(input, "rates", fixtures::rates())?;
                 let tenant = parse(input, "tenant", tenant.clone())?;
-                report(name, rt.propose(compiled, spec, &trip, &rates, &tenant).await)
+                report(
+                    name,
+                    rt.propose(compiled, spec, &trip, &rates, &tenant).await,
+                )
             }
             Slot::Pricing => {
                 let request = parse(input, "request", fixtures::pricing_request())?;
@@ -424,10 +479,16 @@ impl PluginService {
         spec: &CallSpec,
         tenant: &types::TenantContext,
     ) -> Result<Vec<RunReport>> {
-        let mut reports = vec![self.run_json(compiled, spec, tenant, "sample", None).await?];
+        let mut reports = vec![
+            self.run_json(compiled, spec, tenant, "sample", None)
+                .await?,
+        ];
         if compiled.slot == Slot::PdfTemplate {
             let invoice = json!({ "request": fixtures::invoice_document() });
-            reports.push(self.run_json(compiled, spec, tenant, "invoice", Some(&invoice)).await?);
+            reports.push(
+                self.run_json(compiled, spec, tenant, "invoice", Some(&invoice))
+                    .await?,
+            );
         }
         Ok(reports)
     }
@@ -457,7 +518,8 @@ impl PluginService {
         let label = match label.map(str::trim).filter(|l| !l.is_empty()) {
             Some(l) => {
                 let valid = l.len() <= 64
-                    && l.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
                 if !valid {
                     return Err(Error::validation(FieldError::query(
                         "label",
@@ -466,16 +528,27 @@ impl PluginService {
                 }
                 l.to_owned()
             }
-            None => format!("v{}", existing.iter().filter(|v| v.slot == slot).count() + 1),
+            None => format!(
+                "v{}",
+                existing.iter().filter(|v| v.slot == slot).count() + 1
+            ),
         };
         let started = std::time::Instant::now();
-        let compiled = self.compile(slot, bytes.clone()).await.map_err(|e| reject(e.message))?;
+        let compiled = self
+            .compile(slot, bytes.clone())
+            .await
+            .map_err(|e| reject(e.message))?;
         let compile_ms = started.elapsed().as_millis() as u64;
         let settings = self.settings(&tenant.id, slot).await?;
         let spec = Self::spec(&tenant.id, &label, &settings);
-        let reports = self.conformance(&compiled, &spec, &tenant_context(tenant)).await?;
+        let reports = self
+            .conformance(&compiled, &spec, &tenant_context(tenant))
+            .await?;
         if let Some(failed) = reports.iter().find(|r| !r.ok) {
-            let error = failed.error.clone().unwrap_or_else(|| PluginError::new(PluginErrorKind::Trap, "failed"));
+            let error = failed
+                .error
+                .clone()
+                .unwrap_or_else(|| PluginError::new(PluginErrorKind::Trap, "failed"));
             return Err(reject(format!(
                 "conformance fixture `{}` failed: {}: {}",
                 failed.name,
@@ -504,13 +577,16 @@ impl PluginService {
                 "fixtures": reports,
             }),
         };
-        self.repo.insert_version(&version).await.map_err(|e| match e {
-            StorageError::Conflict { .. } => Error::Conflict(format!(
-                "A {slot} version labelled '{}' already exists",
-                version.label
-            )),
-            other => Error::storage("storing the plugin version", other),
-        })?;
+        self.repo
+            .insert_version(&version)
+            .await
+            .map_err(|e| match e {
+                StorageError::Conflict { .. } => Error::Conflict(format!(
+                    "A {slot} version labelled '{}' already exists",
+                    version.label
+                )),
+                other => Error::storage("storing the plugin version", other),
+            })?;
         tracing::info!(
             tenant_id = %tenant.id,
             slot = slot.as_str(),
@@ -577,11 +653,17 @@ impl PluginService {
                 )));
             }
         }
-        self.switch(tenant_id, slot, version_id, "activate", actor).await
+        self.switch(tenant_id, slot, version_id, "activate", actor)
+            .await
     }
 
     /// Returns the slot to the version active before the last change.
-    pub async fn rollback(&self, tenant_id: &str, slot: Slot, actor: &str) -> Result<Option<String>> {
+    pub async fn rollback(
+        &self,
+        tenant_id: &str,
+        slot: Slot,
+        actor: &str,
+    ) -> Result<Option<String>> {
         let last = self.history(tenant_id, slot).await?;
         let Some(last) = last.first() else {
             return Err(Error::Conflict(format!(
@@ -620,7 +702,9 @@ impl PluginService {
     }
 
     async fn invalidate(&self, tenant_id: &str, slot: Slot) {
-        self.resolved.invalidate(&(tenant_id.to_owned(), slot)).await;
+        self.resolved
+            .invalidate(&(tenant_id.to_owned(), slot))
+            .await;
     }
 
     async fn publish(&self, tenant_id: &str, slot: Slot) {
@@ -644,7 +728,9 @@ impl PluginService {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             loop {
-                let Some(service) = weak.upgrade() else { return };
+                let Some(service) = weak.upgrade() else {
+                    return;
+                };
                 drop(service);
                 let subscribed = async {
                     let client = redis::Client::open(redis_url.as_str())?;
@@ -657,7 +743,9 @@ impl PluginService {
                     Ok(mut pubsub) => {
                         let mut messages = pubsub.on_message();
                         while let Some(msg) = messages.next().await {
-                            let Some(service) = weak.upgrade() else { return };
+                            let Some(service) = weak.upgrade() else {
+                                return;
+                            };
                             let payload: String = msg.get_payload().unwrap_or_default();
                             if let Some((tenant, slot)) = payload.split_once('\t')
                                 && let Some(slot) = Slot::parse(slot)
@@ -684,7 +772,9 @@ impl PluginService {
         slot: Slot,
         config: serde_json::Map<String, Value>,
     ) -> Result<SlotSettings> {
-        let size = serde_json::to_vec(&config).map(|v| v.len()).unwrap_or(usize::MAX);
+        let size = serde_json::to_vec(&config)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
         if size > CONFIG_CAP_BYTES {
             return Err(Error::validation(FieldError::body(
                 "config",
@@ -707,7 +797,10 @@ impl PluginService {
         let violations = limits.violations();
         if !violations.is_empty() {
             return Err(Error::Validation(
-                violations.into_iter().map(|m| FieldError::body("limits", m)).collect(),
+                violations
+                    .into_iter()
+                    .map(|m| FieldError::body("limits", m))
+                    .collect(),
             ));
         }
         let mut settings = self.settings(tenant_id, slot).await?;
@@ -718,7 +811,12 @@ impl PluginService {
         self.save(tenant_id, slot, settings).await
     }
 
-    async fn save(&self, tenant_id: &str, slot: Slot, settings: SlotSettings) -> Result<SlotSettings> {
+    async fn save(
+        &self,
+        tenant_id: &str,
+        slot: Slot,
+        settings: SlotSettings,
+    ) -> Result<SlotSettings> {
         self.repo
             .put_settings(tenant_id, slot, &settings, Utc::now().trunc_subsecs(6))
             .await

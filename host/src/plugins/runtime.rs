@@ -9,7 +9,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, types::ComponentItem};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, UpdateDeadline,
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    UpdateDeadline,
 };
 
 use super::bindings::{self, documents, email, quoting, types};
@@ -91,7 +92,9 @@ impl EpochTicker {
                 }
             })
             .map(drop)
-            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the plugin epoch ticker"));
+            .unwrap_or_else(
+                |e| tracing::error!(error = %e, "cannot start the plugin epoch ticker"),
+            );
         Self { stop }
     }
 }
@@ -163,7 +166,10 @@ impl PluginRuntime {
         }
         check_header(bytes)?;
         let component = Component::new(&self.engine, bytes).map_err(|e| {
-            incompatible(format!("the component does not compile: {}", root_cause(&e)))
+            incompatible(format!(
+                "the component does not compile: {}",
+                root_cause(&e)
+            ))
         })?;
         let wit_version = self.check_exports(slot, &component)?;
         let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
@@ -263,7 +269,10 @@ impl PluginRuntime {
         if input_size as u64 > limits.input_bytes {
             return Err(PluginError::new(
                 PluginErrorKind::InputTooLarge,
-                format!("input of {input_size} bytes exceeds the {} byte cap", limits.input_bytes),
+                format!(
+                    "input of {input_size} bytes exceeds the {} byte cap",
+                    limits.input_bytes
+                ),
             ));
         }
         let label = CallLabel {
@@ -271,7 +280,10 @@ impl PluginRuntime {
             slot: compiled.slot,
             version: spec.version.clone(),
         };
-        let mut store = Store::new(&self.engine, PluginState::new(&limits, spec.config.clone(), label));
+        let mut store = Store::new(
+            &self.engine,
+            PluginState::new(&limits, spec.config.clone(), label),
+        );
         store.limiter(|s| &mut s.limiter);
         store
             .set_fuel(limits.fuel)
@@ -315,7 +327,10 @@ impl PluginRuntime {
         if size as u64 > limits.output_bytes {
             return Err(PluginError::new(
                 PluginErrorKind::OutputTooLarge,
-                format!("output of {size} bytes exceeds the {} byte cap", limits.output_bytes),
+                format!(
+                    "output of {size} bytes exceeds the {} byte cap",
+                    limits.output_bytes
+                ),
             ));
         }
         Ok(())
@@ -439,7 +454,9 @@ async fn within_deadline<T>(
 }
 
 fn json_size<T: serde::Serialize + ?Sized>(value: &T) -> usize {
-    serde_json::to_vec(value).map(|v| v.len()).unwrap_or(usize::MAX)
+    serde_json::to_vec(value)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX)
 }
 
 fn incompatible(message: String) -> PluginError {
@@ -461,7 +478,9 @@ fn root_cause(err: &wasmtime::Error) -> String {
 /// the usual mistakes get a precise message.
 fn check_header(bytes: &[u8]) -> Result<(), PluginError> {
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(incompatible("not a WebAssembly file (missing the \\0asm header)".into()));
+        return Err(incompatible(
+            "not a WebAssembly file (missing the \\0asm header)".into(),
+        ));
     }
     match bytes[4..8] {
         [0x01, 0x00, 0x00, 0x00] => Err(incompatible(
@@ -475,12 +494,19 @@ fn check_header(bytes: &[u8]) -> Result<(), PluginError> {
 }
 
 /// Turns a failed call into the kind of failure it was.
-fn classify_trap(err: &wasmtime::Error, store: &Store<PluginState>, limits: &Limits) -> PluginError {
+fn classify_trap(
+    err: &wasmtime::Error,
+    store: &Store<PluginState>,
+    limits: &Limits,
+) -> PluginError {
     let trap = err.downcast_ref::<Trap>().copied();
     match trap {
         Some(Trap::OutOfFuel) => PluginError::new(
             PluginErrorKind::OutOfFuel,
-            format!("the call used up its budget of {} instructions", limits.fuel),
+            format!(
+                "the call used up its budget of {} instructions",
+                limits.fuel
+            ),
         ),
         Some(Trap::Interrupt) => PluginError::new(
             PluginErrorKind::Deadline,
@@ -488,7 +514,10 @@ fn classify_trap(err: &wasmtime::Error, store: &Store<PluginState>, limits: &Lim
         ),
         _ if store.data().limiter.memory_denied => PluginError::new(
             PluginErrorKind::Memory,
-            format!("the plugin tried to use more than {} bytes of memory", limits.memory_bytes),
+            format!(
+                "the plugin tried to use more than {} bytes of memory",
+                limits.memory_bytes
+            ),
         ),
         _ => {
             let stderr = String::from_utf8_lossy(&store.data().stderr.contents())

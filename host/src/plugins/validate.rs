@@ -99,21 +99,33 @@ pub fn parse_outcome(
 }
 
 fn nightly(field: &str, n: &quoting::NightlyRates) -> Result<(), PluginError> {
-    money(&format!("{field}.per_person_sharing"), &n.per_person_sharing)?;
-    for (name, m) in [("single", &n.single), ("child", &n.child), ("infant", &n.infant)] {
+    money(
+        &format!("{field}.per_person_sharing"),
+        &n.per_person_sharing,
+    )?;
+    for (name, m) in [
+        ("single", &n.single),
+        ("child", &n.child),
+        ("infant", &n.infant),
+    ] {
         if let Some(m) = m {
             money(&format!("{field}.{name}"), m)?;
         }
     }
     if n.child_min_age > n.child_max_age {
-        return Err(fail(format!("{field}: child_min_age is above child_max_age")));
+        return Err(fail(format!(
+            "{field}: child_min_age is above child_max_age"
+        )));
     }
     Ok(())
 }
 
 pub fn quote_plan(plan: &quoting::QuotePlan, rates: &[quoting::Rate]) -> Result<(), PluginError> {
     if plan.options.len() > 3 {
-        return Err(fail(format!("options: {} given, at most 3", plan.options.len())));
+        return Err(fail(format!(
+            "options: {} given, at most 3",
+            plan.options.len()
+        )));
     }
     let ids: HashSet<&str> = rates.iter().map(|r| r.id.as_str()).collect();
     for (i, option) in plan.options.iter().enumerate() {
@@ -123,12 +135,17 @@ pub fn quote_plan(plan: &quoting::QuotePlan, rates: &[quoting::Rate]) -> Result<
         for (j, line) in option.lines.iter().enumerate() {
             let field = format!("options[{i}].lines[{j}]");
             if line.nights > 365 {
-                return Err(fail(format!("{field}.nights: {} is more than 365", line.nights)));
+                return Err(fail(format!(
+                    "{field}.nights: {} is more than 365",
+                    line.nights
+                )));
             }
             if let Some(id) = &line.rate_id
                 && !ids.contains(id.as_str())
             {
-                return Err(fail(format!("{field}.rate_id: `{id}` is not one of the given rates")));
+                return Err(fail(format!(
+                    "{field}.rate_id: `{id}` is not one of the given rates"
+                )));
             }
             match &line.cost {
                 quoting::LineCost::Nightly(n) => nightly(&format!("{field}.cost"), n)?,
@@ -170,7 +187,11 @@ pub fn priced_quote(
             if line.sell.currency != quote.currency {
                 return Err(fail(format!("{field}.sell: not in the quote currency")));
             }
-            let parts: i128 = line.components.iter().map(|c| i128::from(c.amount.amount)).sum();
+            let parts: i128 = line
+                .components
+                .iter()
+                .map(|c| i128::from(c.amount.amount))
+                .sum();
             if !line.components.is_empty() && parts != i128::from(line.sell.amount) {
                 return Err(fail(format!(
                     "{field}.components add up to {parts}, not to sell {}",
@@ -206,7 +227,10 @@ fn text(field: &str, t: &documents::Text) -> Result<(), PluginError> {
 pub fn document(doc: &documents::Document) -> Result<(), PluginError> {
     const MAX_BLOCKS: usize = 2_000;
     if doc.blocks.len() > MAX_BLOCKS {
-        return Err(fail(format!("blocks: {} given, at most {MAX_BLOCKS}", doc.blocks.len())));
+        return Err(fail(format!(
+            "blocks: {} given, at most {MAX_BLOCKS}",
+            doc.blocks.len()
+        )));
     }
     for (i, block) in doc.blocks.iter().enumerate() {
         let field = format!("blocks[{i}]");
@@ -219,7 +243,9 @@ pub fn document(doc: &documents::Document) -> Result<(), PluginError> {
             documents::Block::Table(t) => {
                 let width: u32 = t.columns.iter().map(|c| u32::from(c.width_percent)).sum();
                 if t.columns.is_empty() || width != 100 {
-                    return Err(fail(format!("{field}: column widths add up to {width}, not 100")));
+                    return Err(fail(format!(
+                        "{field}: column widths add up to {width}, not 100"
+                    )));
                 }
                 if let Some(row) = t.rows.iter().position(|r| r.len() != t.columns.len()) {
                     return Err(fail(format!(
@@ -235,12 +261,17 @@ pub fn document(doc: &documents::Document) -> Result<(), PluginError> {
             documents::Block::Panel(p) => color(&format!("{field}.background"), &p.background)?,
             documents::Block::Image(img) => {
                 if !(5..=180).contains(&img.width_mm) {
-                    return Err(fail(format!("{field}.width_mm: {} is outside 5–180", img.width_mm)));
+                    return Err(fail(format!(
+                        "{field}.width_mm: {} is outside 5–180",
+                        img.width_mm
+                    )));
                 }
             }
             documents::Block::Spacer(points) => {
                 if !(1..=200).contains(points) {
-                    return Err(fail(format!("{field}: spacer of {points} points is outside 1–200")));
+                    return Err(fail(format!(
+                        "{field}: spacer of {points} points is outside 1–200"
+                    )));
                 }
             }
             documents::Block::Rule(c) => color(&field, c)?,

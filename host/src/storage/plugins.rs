@@ -5,9 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::StorageError;
 use crate::plugins::Slot;
-use crate::plugins::model::{
-    Activation, ActivationEvent, CallStat, PluginVersion, SlotSettings,
-};
+use crate::plugins::model::{Activation, ActivationEvent, CallStat, PluginVersion, SlotSettings};
 
 #[async_trait]
 pub trait PluginRepo: Send + Sync {

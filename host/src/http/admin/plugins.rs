@@ -30,7 +30,10 @@ pub fn router() -> Router<AppState> {
         )
         .route(&format!("{base}/{{slot}}/activate"), post(activate))
         .route(&format!("{base}/{{slot}}/rollback"), post(rollback))
-        .route(&format!("{base}/{{slot}}/config"), get(get_config).put(put_config))
+        .route(
+            &format!("{base}/{{slot}}/config"),
+            get(get_config).put(put_config),
+        )
         .route(&format!("{base}/{{slot}}/limits"), put(put_limits))
         .route(&format!("{base}/{{slot}}/dry-run"), post(dry_run))
 }
@@ -75,7 +78,13 @@ async fn upload(
     let tenant = state.tenants.get(&tenant_id).await?;
     let version = state
         .plugins
-        .upload(&tenant, slot, params.label.as_deref(), bytes, "platform-admin")
+        .upload(
+            &tenant,
+            slot,
+            params.label.as_deref(),
+            bytes,
+            "platform-admin",
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -178,7 +187,10 @@ async fn rollback(
     record_tenant(&tenant_id);
     let slot = slot(&slot_name)?;
     state.tenants.get(&tenant_id).await?;
-    let active = state.plugins.rollback(&tenant_id, slot, "platform-admin").await?;
+    let active = state
+        .plugins
+        .rollback(&tenant_id, slot, "platform-admin")
+        .await?;
     Ok(ok(json!({ "slot": slot, "active_version_id": active })))
 }
 
@@ -281,7 +293,11 @@ async fn dry_run(
             };
             (compiled, spec, "default".to_owned())
         }
-        None => (resolved.compiled.clone(), resolved.spec.clone(), resolved.spec.version.clone()),
+        None => (
+            resolved.compiled.clone(),
+            resolved.spec.clone(),
+            resolved.spec.version.clone(),
+        ),
         Some(id) => {
             let version = plugins.version(&tenant_id, id).await?;
             if version.slot != slot {
@@ -299,7 +315,13 @@ async fn dry_run(
         }
     };
     let report = plugins
-        .run_json(&compiled, &spec, &tenant_context(&tenant), "dry-run", body.input.as_ref())
+        .run_json(
+            &compiled,
+            &spec,
+            &tenant_context(&tenant),
+            "dry-run",
+            body.input.as_ref(),
+        )
         .await?;
     Ok(ok(json!({
         "slot": slot,

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
-use sqlx::Row;
 
 use super::{Postgres, classify};
 use crate::plugins::model::{Activation, ActivationEvent, CallStat, PluginVersion, SlotSettings};
@@ -63,7 +63,9 @@ impl PluginRepo for Postgres {
         tenant_id: &str,
         id: &str,
     ) -> Result<Option<PluginVersion>, StorageError> {
-        let sql = format!("SELECT {VERSION_COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND id = $2");
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND id = $2"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
             .bind(id)

@@ -2,9 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
-use sqlx::Row;
 
 use super::{Sqlite, classify_plain};
 use crate::plugins::model::{Activation, ActivationEvent, CallStat, PluginVersion, SlotSettings};
@@ -63,7 +63,9 @@ impl PluginRepo for Sqlite {
         tenant_id: &str,
         id: &str,
     ) -> Result<Option<PluginVersion>, StorageError> {
-        let sql = format!("SELECT {VERSION_COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND id = $2");
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND id = $2"
+        );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
             .bind(id)
@@ -192,7 +194,9 @@ impl PluginRepo for Sqlite {
                     slot,
                     action: r.try_get("action").map_err(classify_plain)?,
                     version_id: r.try_get("version_id").map_err(classify_plain)?,
-                    previous_version_id: r.try_get("previous_version_id").map_err(classify_plain)?,
+                    previous_version_id: r
+                        .try_get("previous_version_id")
+                        .map_err(classify_plain)?,
                     at: r.try_get("at").map_err(classify_plain)?,
                     actor: r.try_get("actor").map_err(classify_plain)?,
                 })

@@ -1,0 +1,153 @@
+//! Finds known phrases (destination names, hotel names, wishes) in the tokens, by whole
+//! words, ignoring case, accents and the hyphens or dots between words.
+//!
+//! Phrases are indexed by their first word, so matching costs one hash look-up per token
+//! however many phrases a tenant has.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::tokens::{Kind, Tokens};
+
+/// A set of phrases, each tagged with a caller's id.
+#[derive(Debug, Default)]
+pub struct Phrases {
+    by_first: HashMap<String, Vec<(Vec<String>, usize)>>,
+}
+
+/// A phrase found in the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The id given with the phrase.
+    pub id: usize,
+    /// First token.
+    pub start: usize,
+    /// Last token (inclusive).
+    pub last: usize,
+}
+
+impl Phrases {
+    /// Adds `phrase` under `id`. Empty phrases are ignored.
+    pub fn add(&mut self, phrase: &str, id: usize) {
+        let t = Tokens::new(phrase);
+        let words: Vec<String> = (0..t.len())
+            .filter(|&i| matches!(t.kind(i), Some(Kind::Word | Kind::Num)) || t.is_sym(i, '&'))
+            .map(|i| fold(t.lower(i)).into_owned())
+            .collect();
+        let Some(first) = words.first().cloned() else { return };
+        let list = self.by_first.entry(first).or_default();
+        list.push((words, id));
+        // Longest first, so "Kruger National Park" wins over "Kruger".
+        list.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+    }
+
+    /// Every match, in text order, longest first at each place and never overlapping.
+    pub fn find_all(&self, t: &Tokens) -> Vec<Found> {
+        let mut found = Vec::new();
+        if self.by_first.is_empty() {
+            return found;
+        }
+        let mut i = 0;
+        while i < t.len() {
+            if let Some(f) = self.match_at(t, i) {
+                found.push(f);
+                i = f.last + 1;
+            } else {
+                i += 1;
+            }
+        }
+        found
+    }
+
+    /// The longest phrase starting at token `i`.
+    pub fn match_at(&self, t: &Tokens, i: usize) -> Option<Found> {
+        if !matches!(t.kind(i), Some(Kind::Word | Kind::Num)) {
+            return None;
+        }
+        let candidates = self.by_first.get(fold(t.lower(i)).as_ref())?;
+        // A word glued to the previous one by an apostrophe or letters is not a start.
+        'phrases: for (words, id) in candidates {
+            let mut k = i;
+            for (n, w) in words.iter().enumerate() {
+                if n > 0 {
+                    k += 1;
+                    // Hyphens and dots between words are optional: "Maasai-Mara", "St. Lucia".
+                    while (t.is_sym(k, '-') || t.is_sym(k, '.')) && !t.line_start(k) {
+                        k += 1;
+                    }
+                    if t.get(k).is_some_and(|tok| tok.blank_before) {
+                        continue 'phrases;
+                    }
+                }
+                let matches = if w == "&" { t.is_sym(k, '&') } else { fold(t.lower(k)) == w.as_str() };
+                if !matches {
+                    continue 'phrases;
+                }
+            }
+            return Some(Found { id: *id, start: i, last: k });
+        }
+        None
+    }
+}
+
+/// Lower-case `s` without accents (`é` → `e`), so "Réunion" matches "Reunion".
+pub fn fold(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let base = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => "a",
+            'ç' => "c",
+            'è' | 'é' | 'ê' | 'ë' => "e",
+            'ì' | 'í' | 'î' | 'ï' => "i",
+            'ñ' => "n",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => "o",
+            'ù' | 'ú' | 'û' | 'ü' => "u",
+            'ý' | 'ÿ' => "y",
+            'ß' => "ss",
+            'æ' => "ae",
+            'œ' => "oe",
+            _ => {
+                out.extend(c.to_lowercase());
+                continue;
+            }
+        };
+        out.push_str(base);
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(phrases: &[(&str, usize)], text: &str) -> Vec<usize> {
+        let mut p = Phrases::default();
+        for (s, id) in phrases {
+            p.add(s, *id);
+        }
+        p.find_all(&Tokens::new(text)).iter().map(|f| f.id).collect()
+    }
+
+    #[test]
+    fn phrases_match_whole_words_in_any_case() {
+        let p = [("Cape Town", 0), ("Mara", 1)];
+        assert_eq!(ids(&p, "CAPE TOWN then the mara"), [0, 1]);
+        assert!(ids(&p, "Capetown and Marathon and mara@example.com").is_empty());
+    }
+
+    #[test]
+    fn the_longest_phrase_wins() {
+        let p = [("Kruger", 0), ("Kruger National Park", 1)];
+        assert_eq!(ids(&p, "Kruger National Park"), [1]);
+        assert_eq!(ids(&p, "Kruger Park"), [0]);
+    }
+
+    #[test]
+    fn accents_hyphens_and_dots_are_ignored() {
+        let p = [("Reunion", 0), ("Maasai Mara", 1), ("St Lucia", 2)];
+        assert_eq!(ids(&p, "Réunion, the Maasai-Mara and St. Lucia"), [0, 1, 2]);
+    }
+}
