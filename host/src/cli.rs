@@ -1,6 +1,8 @@
 //! The `caravan` command line: the server, migrations, and tenant administration that works
 //! on the database directly (no running server needed).
 
+mod plugin;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,11 @@ pub enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Build, test and manage plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: plugin::PluginCommand,
     },
     /// Print the version.
     Version,
@@ -232,6 +239,7 @@ pub async fn run(command: Command, config: Config, out: &mut dyn Write) -> anyho
             let state = AppState::build(config).await?;
             crate::server::serve(state).await?;
         }
+        Command::Plugin { command } => plugin::run(command, out).await?,
         Command::Tenant { command } => {
             let state = AppState::build(config).await?;
             tenant(command, &state, out).await?;

@@ -303,3 +303,119 @@ fn a_bad_configuration_is_reported_without_starting() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("CARAVAN_LISTEN"), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn plugin_commands_manage_versions_on_a_running_server() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let (_server, addr) = Server::start(&db);
+    let server_url = format!("http://{addr}");
+    let cli = |args: &[&str]| {
+        Command::new(BIN)
+            .args(args)
+            .env("CARAVAN_SERVER", &server_url)
+            .env("CARAVAN_ADMIN_TOKEN", "binary-test-token")
+            .env("CARAVAN_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{server_url}/api/v1/admin/tenants"))
+        .header("x-admin-token", "binary-test-token")
+        .json(&serde_json::json!({"tenant_id": "agency", "company_name": "Agency", "admin_email": "a@agency.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let wasm = db.dir.path().join("pricing.wasm");
+    std::fs::write(
+        &wasm,
+        caravan::plugins::defaults::component(caravan::plugins::Slot::Pricing),
+    )
+    .unwrap();
+    let wasm = wasm.to_str().unwrap();
+
+    let out = cli(&["plugin", "test", "pricing", wasm]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = stdout(&out);
+    assert!(
+        report.contains("sample") && report.contains(" ok ") && report.contains("fuel"),
+        "{report}"
+    );
+
+    let out = cli(&["plugin", "test", "email-parser", wasm]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("caravan:plugins/parser"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = cli(&[
+        "plugin", "upload", "agency", "pricing", wasm, "--label", "mine",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let uploaded: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let id = uploaded["id"].as_str().unwrap();
+
+    let out = cli(&["plugin", "activate", "agency", "pricing", id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(&["plugin", "list", "agency"]);
+    let listing = stdout(&out);
+    assert!(listing.contains("pricing       active: mine"), "{listing}");
+    assert!(
+        listing.contains(&format!("* mine             {id}")),
+        "{listing}"
+    );
+
+    let out = cli(&["plugin", "rollback", "agency", "pricing"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = cli(&["plugin", "list", "agency"]);
+    assert!(
+        stdout(&out).contains("pricing       active: default"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = Command::new(BIN)
+        .args(["plugin", "list", "agency", "--server", &server_url])
+        .env_remove("CARAVAN_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("CARAVAN_ADMIN_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_new_plugin_project_builds_and_passes_the_sandbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("my-pricing");
+    let out = Command::new(BIN)
+        .args(["plugin", "new", "pricing", project.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Reuse the compiled SDK of the plugin build to keep this test quick.
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugin-template");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(|t| Path::new(&t).join("plugin-template"))
+        .unwrap_or(target);
+    let out = Command::new(BIN)
+        .args(["plugin", "build", project.to_str().unwrap()])
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let built = stdout(&out);
+    let wasm = built.split_whitespace().next().unwrap();
+    let out = Command::new(BIN)
+        .args(["plugin", "test", "pricing", wasm])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains(" ok "), "{}", stdout(&out));
+}

@@ -401,98 +401,6 @@ impl PluginService {
         .await
     }
 
-    /// Runs one slot's input (JSON in the slot's shape, or the sample input when `None`)
-    /// through `compiled`, reporting output or error and the cost.
-    pub async fn run_json(
-        &self,
-        compiled: &Compiled,
-        spec: &CallSpec,
-        tenant: &types::TenantContext,
-        name: &str,
-        input: Option<&Value>,
-    ) -> Result<RunReport> {
-        fn parse<T: serde::de::DeserializeOwned>(
-            input: Option<&Value>,
-            key: &str,
-            sample: T,
-        ) -> Result<T> {
-            match input.and_then(|v| v.get(key)) {
-                None => Ok(sample),
-                Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
-                    Error::validation(FieldError::body(&format!("input.{key}"), e.to_string()))
-                }),
-            }
-        }
-        fn report<T: Serialize>(
-            name: &str,
-            r: std::result::Result<(T, CallStats), PluginError>,
-        ) -> RunReport {
-            match r {
-                Ok((out, stats)) => RunReport {
-                    name: name.to_owned(),
-                    ok: true,
-                    output: serde_json::to_value(out).ok(),
-                    error: None,
-                    stats: Some(stats),
-                },
-                Err(e) => RunReport {
-                    name: name.to_owned(),
-                    ok: false,
-                    output: None,
-                    error: Some(e),
-                    stats: None,
-                },
-            }
-        }
-        let rt = &self.runtime;
-        Ok(match compiled.slot {
-            Slot::EmailParser => {
-                let email = parse(input, "email", fixtures::email())?;
-                let tenant = parse(input, "tenant", tenant.clone())?;
-                report(name, rt.parse_email(compiled, spec, &email, &tenant).await)
-            }
-            Slot::QuoteRules => {
-                let trip = parse(input, "trip", fixtures::trip())?;
-                let rates = parse(input, "rates", fixtures::rates())?;
-                let tenant = parse(input, "tenant", tenant.clone())?;
-                report(
-                    name,
-                    rt.propose(compiled, spec, &trip, &rates, &tenant).await,
-                )
-            }
-            Slot::Pricing => {
-                let request = parse(input, "request", fixtures::pricing_request())?;
-                let tenant = parse(input, "tenant", tenant.clone())?;
-                report(name, rt.price(compiled, spec, &request, &tenant).await)
-            }
-            Slot::PdfTemplate => {
-                let request = parse(input, "request", fixtures::quote_document())?;
-                report(name, rt.render(compiled, spec, &request).await)
-            }
-        })
-    }
-
-    /// The conformance fixtures of a slot, run in the sandbox with the tenant's settings.
-    async fn conformance(
-        &self,
-        compiled: &Compiled,
-        spec: &CallSpec,
-        tenant: &types::TenantContext,
-    ) -> Result<Vec<RunReport>> {
-        let mut reports = vec![
-            self.run_json(compiled, spec, tenant, "sample", None)
-                .await?,
-        ];
-        if compiled.slot == Slot::PdfTemplate {
-            let invoice = json!({ "request": fixtures::invoice_document() });
-            reports.push(
-                self.run_json(compiled, spec, tenant, "invoice", Some(&invoice))
-                    .await?,
-            );
-        }
-        Ok(reports)
-    }
-
     /// Validates and stores a new version. Every rejection is `Validation` (422) with the
     /// reason: too large, not a component, the wrong world, a failed conformance fixture.
     pub async fn upload(
@@ -541,9 +449,7 @@ impl PluginService {
         let compile_ms = started.elapsed().as_millis() as u64;
         let settings = self.settings(&tenant.id, slot).await?;
         let spec = Self::spec(&tenant.id, &label, &settings);
-        let reports = self
-            .conformance(&compiled, &spec, &tenant_context(tenant))
-            .await?;
+        let reports = conformance(&self.runtime, &compiled, &spec, &tenant_context(tenant)).await?;
         if let Some(failed) = reports.iter().find(|r| !r.ok) {
             let error = failed
                 .error
@@ -825,6 +731,91 @@ impl PluginService {
         self.publish(tenant_id, slot).await;
         Ok(settings)
     }
+}
+
+/// Runs one slot's input (JSON in the slot's shape, or the sample input when `None`)
+/// through `compiled`, reporting output or error and the cost.
+pub async fn run_json(
+    rt: &PluginRuntime,
+    compiled: &Compiled,
+    spec: &CallSpec,
+    tenant: &types::TenantContext,
+    name: &str,
+    input: Option<&Value>,
+) -> Result<RunReport> {
+    fn parse<T: serde::de::DeserializeOwned>(
+        input: Option<&Value>,
+        key: &str,
+        sample: T,
+    ) -> Result<T> {
+        match input.and_then(|v| v.get(key)) {
+            None => Ok(sample),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+                Error::validation(FieldError::body(&format!("input.{key}"), e.to_string()))
+            }),
+        }
+    }
+    fn report<T: Serialize>(
+        name: &str,
+        r: std::result::Result<(T, CallStats), PluginError>,
+    ) -> RunReport {
+        match r {
+            Ok((out, stats)) => RunReport {
+                name: name.to_owned(),
+                ok: true,
+                output: serde_json::to_value(out).ok(),
+                error: None,
+                stats: Some(stats),
+            },
+            Err(e) => RunReport {
+                name: name.to_owned(),
+                ok: false,
+                output: None,
+                error: Some(e),
+                stats: None,
+            },
+        }
+    }
+    Ok(match compiled.slot {
+        Slot::EmailParser => {
+            let email = parse(input, "email", fixtures::email())?;
+            let tenant = parse(input, "tenant", tenant.clone())?;
+            report(name, rt.parse_email(compiled, spec, &email, &tenant).await)
+        }
+        Slot::QuoteRules => {
+            let trip = parse(input, "trip", fixtures::trip())?;
+            let rates = parse(input, "rates", fixtures::rates())?;
+            let tenant = parse(input, "tenant", tenant.clone())?;
+            report(
+                name,
+                rt.propose(compiled, spec, &trip, &rates, &tenant).await,
+            )
+        }
+        Slot::Pricing => {
+            let request = parse(input, "request", fixtures::pricing_request())?;
+            let tenant = parse(input, "tenant", tenant.clone())?;
+            report(name, rt.price(compiled, spec, &request, &tenant).await)
+        }
+        Slot::PdfTemplate => {
+            let request = parse(input, "request", fixtures::quote_document())?;
+            report(name, rt.render(compiled, spec, &request).await)
+        }
+    })
+}
+
+/// The conformance fixtures of a slot, run in the sandbox with the tenant's settings.
+pub async fn conformance(
+    runtime: &PluginRuntime,
+    compiled: &Compiled,
+    spec: &CallSpec,
+    tenant: &types::TenantContext,
+) -> Result<Vec<RunReport>> {
+    let mut reports = vec![run_json(runtime, compiled, spec, tenant, "sample", None).await?];
+    if compiled.slot == Slot::PdfTemplate {
+        let invoice = json!({ "request": fixtures::invoice_document() });
+        reports.push(run_json(runtime, compiled, spec, tenant, "invoice", Some(&invoice)).await?);
+    }
+    Ok(reports)
 }
 
 /// Why a plugin-backed operation failed: the plugin itself, or the service around it.

@@ -471,7 +471,7 @@ fn wrong_slot(compiled: &Compiled, wanted: Slot) -> PluginError {
 }
 
 fn root_cause(err: &wasmtime::Error) -> String {
-    format!("{:#}", err)
+    format!("{err:#}")
 }
 
 /// Tells a core module, a component and garbage apart before asking the compiler, so that

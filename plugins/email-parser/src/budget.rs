@@ -76,7 +76,7 @@ fn amount_at(t: &Tokens, i: usize) -> Option<(Amount, usize)> {
             && !t.line_start(k)
             && first_digits <= 3
             && group_sep.is_none_or(|g| g == ' ');
-        let date_like = t.glued(k + 1) && matches!(t.sym(k + 1), Some('/' | ':' | '.' | '-'));
+        let date_like = t.glued(k + 1) && matches!(t.sym(k + 1), Some('/' | ':'));
         if spaced_group && !date_like {
             mantissa = mantissa * 1000 + u128::from(t.num(k)?);
             group_sep = Some(' ');

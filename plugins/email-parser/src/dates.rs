@@ -7,7 +7,7 @@
 //! the next such date on or after the email's date.
 
 use crate::civil::{Date, days_in_month};
-use crate::numbers::{count_before, is_ordinal_suffix, ordinal_word, read_count};
+use crate::numbers::{count_before, is_ordinal_suffix, ordinal_word};
 use crate::tokens::Tokens;
 
 /// How to read an all-numeric date such as `04/05/2027` when both readings are valid.
@@ -271,7 +271,7 @@ fn connector_at(t: &Tokens, i: usize, between: bool) -> Option<usize> {
     if t.is_sym(k, ',') {
         k += 1;
     }
-    if t.is_sym(k, '-') || t.is_sym(k, '~') {
+    if matches!(t.sym(k), Some('-' | '~' | '–' | '—')) {
         while t.is_sym(k + 1, '-') {
             k += 1;
         }
@@ -549,7 +549,8 @@ fn find_nights(t: &Tokens, atoms: &[Atom]) -> Option<(u32, bool, bool)> {
         let prev = before.and_then(|b| t.word(b)).unwrap_or("");
         let next = t.word(i + 1).unwrap_or("");
         if matches!(prev, "per" | "within" | "next" | "last" | "every" | "each" | "once" | "twice" | "than")
-            || matches!(next, "ago" | "before" | "after" | "later" | "notice" | "prior" | "earlier" | "time" | "advance" | "from")
+            || matches!(next, "ago" | "before" | "after" | "later" | "notice" | "prior" | "earlier" | "time" | "advance")
+            || next == "from" && t.is_any(i + 2, &["now", "today"])
         {
             continue;
         }
@@ -705,6 +706,15 @@ pub fn find_stay(t: &Tokens, reference: Option<Date>, order: DateOrder) -> Stay 
         stay.month_only = month_only;
     }
     stay
+}
+
+/// The first full date (with its year) in a short text such as a forwarded message's
+/// `Date:` line ("Thu, 26 Nov 2026 at 19:02").
+pub fn date_in_text(s: &str) -> Option<Date> {
+    let t = Tokens::new(crate::text::truncate(s, 200));
+    (0..t.len())
+        .filter_map(|i| atom_at(&t, i, DateOrder::DayFirst))
+        .find_map(|a| a.date.year.and_then(|y| Date::new(y, a.date.month, a.date.day)))
 }
 
 #[cfg(test)]

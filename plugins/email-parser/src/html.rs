@@ -2,11 +2,13 @@
 //! are separated by spaces, `<blockquote>` lines are marked `> ` like a quoted reply, and
 //! scripts, styles and comments disappear. One forward pass, no DOM.
 
-/// Elements that start a new line.
-const BLOCK: &[&str] = &[
-    "p", "div", "br", "tr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table",
-    "hr", "section", "article", "header", "footer", "center", "dd", "dt", "pre", "address",
-    "blockquote", "tbody", "thead", "title", "form",
+/// Elements that end a line.
+const LINE: &[&str] = &["br", "tr", "li", "dd", "dt", "tbody", "thead", "option"];
+
+/// Elements that end a paragraph.
+const PARAGRAPH: &[&str] = &[
+    "p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr", "section",
+    "article", "header", "footer", "center", "address", "title", "form",
 ];
 
 /// Elements whose content is never text for the reader.
@@ -83,13 +85,22 @@ impl Text {
         self.buf.push(c);
     }
 
+    /// Ends the line (`<br>`, `<tr>`, `<li>`); several in a row make one break.
     fn newline(&mut self) {
-        // At most one empty line in a row.
-        if !self.buf.ends_with("\n\n") && !self.buf.is_empty() {
+        if !self.buf.is_empty() && !self.buf.ends_with('\n') {
             self.buf.push('\n');
         }
         self.line_start = true;
         self.pending_space = false;
+    }
+
+    /// Ends the paragraph (`<p>`, `<div>`, `<table>`) with an empty line, so that the
+    /// extractors see where sentences without punctuation end.
+    fn paragraph(&mut self) {
+        self.newline();
+        if !self.buf.is_empty() && !self.buf.ends_with("\n\n") {
+            self.buf.push('\n');
+        }
     }
 
     fn space(&mut self) {
@@ -98,7 +109,9 @@ impl Text {
         }
     }
 
-    fn finish(self) -> String {
+    fn finish(mut self) -> String {
+        let len = self.buf.trim_end().len();
+        self.buf.truncate(len);
         self.buf
     }
 }
@@ -144,7 +157,7 @@ fn tag(html: &str, p: usize, out: &mut Text) -> usize {
     }
     match name.as_str() {
         "blockquote" => {
-            out.newline();
+            out.paragraph();
             if closing {
                 out.quote_depth = out.quote_depth.saturating_sub(1);
             } else {
@@ -163,7 +176,8 @@ fn tag(html: &str, p: usize, out: &mut Text) -> usize {
                 out.space();
             }
         }
-        n if BLOCK.contains(&n) => out.newline(),
+        n if LINE.contains(&n) => out.newline(),
+        n if PARAGRAPH.contains(&n) => out.paragraph(),
         _ => {}
     }
     end
@@ -250,7 +264,7 @@ fn entity(html: &str, p: usize, out: &mut Text) -> usize {
         named_entity(name)
     };
     match c {
-        Some(' ') => {
+        Some(' ' | '\u{a0}') => {
             out.space();
             p + 2 + semi
         }
@@ -315,7 +329,7 @@ mod tests {
         let html = "<html><body><p>Hi,</p><p>We are looking at <b>Kruger National Park</b> from <b>2027-07-10</b>.</p><table><tr><td>Adults</td><td>2</td></tr><tr><td>Infant</td><td>1 (11 months)</td></tr></table><p>Kind regards,<br>Anika Visser</p></body></html>";
         assert_eq!(
             to_text(html),
-            "Hi,\nWe are looking at Kruger National Park from 2027-07-10.\nAdults 2\nInfant 1 (11 months)\nKind regards,\nAnika Visser"
+            "Hi,\n\nWe are looking at Kruger National Park from 2027-07-10.\n\nAdults 2\nInfant 1 (11 months)\n\nKind regards,\nAnika Visser"
         );
     }
 
@@ -334,7 +348,7 @@ mod tests {
     #[test]
     fn blockquotes_are_marked_as_quoted_lines() {
         let html = "<div>Yes please</div><blockquote><div>On Mon, X wrote:</div><div>Old text</div></blockquote>";
-        assert_eq!(to_text(html), "Yes please\n> On Mon, X wrote:\n> Old text");
+        assert_eq!(to_text(html), "Yes please\n\n> On Mon, X wrote:\n\n> Old text");
     }
 
     #[test]

@@ -88,7 +88,6 @@ struct Children {
     count: Option<u32>,
     ages: Vec<Age>,
     gender: Gender,
-    plural: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -135,8 +134,14 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
     }
     let mut ages: Vec<Age> = Vec::new();
     let mut unit_given = false;
+    let mut list_end = k;
     loop {
         let Some(v) = t.num(k).filter(|v| *v <= 30 && t.digits(k) <= 2) else { break };
+        // "aged 4, 2 adults": the list ends before a number that counts something else.
+        if !ages.is_empty() && counts_something(t, k + 1) {
+            k = list_end;
+            break;
+        }
         let mut months = false;
         let mut next = k + 1;
         if t.is_sym(next, '-') && t.glued(next) {
@@ -155,6 +160,7 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
         }
         ages.push(Age { value: u32::try_from(v).ok()?, months });
         k = next;
+        list_end = k;
         if t.is_sym(k, ',') || t.is_sym(k, '&') || t.is_sym(k, '+') || t.is_sym(k, '/') {
             k += 1;
             if t.is_word(k, "and") {
@@ -181,13 +187,21 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
         k += 1;
     }
     // "2 kids 3 rooms": a number followed by another noun is not an age.
-    if t.is_any(k, ADULT) || t.is_any(k, CHILD) || t.is_any(k, TOTAL) || t.is_any(k, ROOM) {
-        return None;
-    }
-    if t.is_any(k, &["nights", "night", "days", "weeks", "of"]) {
+    if counts_something(t, k) {
         return None;
     }
     (triggered || unit_given || allow_bare).then_some((ages, k))
+}
+
+/// Whether the word at `k` is a noun that a number before it counts ("2 adults").
+fn counts_something(t: &Tokens, k: usize) -> bool {
+    let k = if t.is_sym(k, '-') { k + 1 } else { k };
+    t.is_any(k, ADULT)
+        || t.is_any(k, CHILD)
+        || t.is_any(k, TOTAL)
+        || t.is_any(k, ROOM)
+        || t.is_any(k, INFANT)
+        || t.is_any(k, &["nights", "night", "days", "weeks", "of", "x", "couples"])
 }
 
 /// Skips words allowed between a count and its noun.
@@ -233,7 +247,7 @@ fn counted_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
     if CHILD.contains(&noun) {
         let count = if noun == "twins" && article { 2 } else { count };
         let (ages, end) = read_ages(t, j + 1, !article).unwrap_or((Vec::new(), j + 1));
-        m.children.push(Children { count: Some(count), ages, gender: gender(noun), plural });
+        m.children.push(Children { count: Some(count), ages, gender: gender(noun) });
         return Some(end);
     }
     if INFANT.contains(&noun) {
@@ -282,7 +296,7 @@ fn age_noun_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
     if age.years() >= 18 {
         return Some(k);
     }
-    m.children.push(Children { count: Some(1), ages: vec![age], gender: g, plural: false });
+    m.children.push(Children { count: Some(1), ages: vec![age], gender: g });
     Some(k)
 }
 
@@ -301,8 +315,7 @@ fn labelled_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
     if is_child {
         // "kids aged 6 and 9", "our son (7)"
         if let Some((ages, end)) = read_ages(t, i + 1, false) {
-            let plural = noun.ends_with('s') || noun == "children";
-            m.children.push(Children { count: None, ages, gender: gender(noun), plural });
+            m.children.push(Children { count: None, ages, gender: gender(noun) });
             return Some(end);
         }
     }
@@ -332,7 +345,7 @@ fn labelled_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
     } else {
         let (ages, e) = read_ages(t, end, false).unwrap_or((Vec::new(), end));
         end = e;
-        m.children.push(Children { count: Some(count), ages, gender: Gender::Any, plural: true });
+        m.children.push(Children { count: Some(count), ages, gender: Gender::Any });
     }
     Some(end)
 }

@@ -15,7 +15,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{Body, Json, Query};
 use crate::http::response::ok;
 use crate::http::tenant_scope::record_tenant;
-use crate::plugins::registry::{UPLOAD_CAP_BYTES, tenant_context};
+use crate::plugins::registry::{self, UPLOAD_CAP_BYTES, tenant_context};
 use crate::plugins::{FailurePolicy, Limits, Slot};
 use crate::state::AppState;
 
@@ -314,15 +314,15 @@ async fn dry_run(
             (compiled, spec, version.label)
         }
     };
-    let report = plugins
-        .run_json(
-            &compiled,
-            &spec,
-            &tenant_context(&tenant),
-            "dry-run",
-            body.input.as_ref(),
-        )
-        .await?;
+    let report = registry::run_json(
+        plugins.runtime(),
+        &compiled,
+        &spec,
+        &tenant_context(&tenant),
+        "dry-run",
+        body.input.as_ref(),
+    )
+    .await?;
     Ok(ok(json!({
         "slot": slot,
         "version": version,
