@@ -7,9 +7,15 @@ fn main() {
     for path in ["plugins", "../sdk", "../wit"] {
         println!("cargo:rerun-if-changed={path}");
     }
-    let dir = build_wasm(&["caravan-test-plugin-hostile"], &[]);
-    println!(
-        "cargo:rustc-env=HOSTILE_PLUGIN={}",
-        dir.join("caravan_test_plugin_hostile.wasm").display()
-    );
+    let plugins = [
+        ("HOSTILE_PLUGIN", "caravan-test-plugin-hostile"),
+        ("NOOP_PLUGIN", "caravan-test-plugin-noop"),
+        ("BULKY_PLUGIN", "caravan-test-plugin-bulky"),
+    ];
+    let packages: Vec<&str> = plugins.iter().map(|(_, p)| *p).collect();
+    let dir = build_wasm(&packages, &[]);
+    for (var, package) in plugins {
+        let file = dir.join(format!("{}.wasm", package.replace('-', "_")));
+        println!("cargo:rustc-env={var}={}", file.display());
+    }
 }

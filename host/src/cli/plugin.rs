@@ -37,8 +37,8 @@ pub enum PluginCommand {
         /// JSON input in the dry-run shape (e.g. `{"request": {...}}` for pricing).
         #[arg(long)]
         input: Option<PathBuf>,
-        /// JSON object of configuration keys the plugin reads.
-        #[arg(long)]
+        /// JSON object of configuration keys the plugin reads (as set with `PUT …/config`).
+        #[arg(long = "plugin-config")]
         config: Option<PathBuf>,
         #[arg(long)]
         fuel: Option<u64>,

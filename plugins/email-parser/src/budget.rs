@@ -2,6 +2,7 @@
 //! "budget of about 12k", converted to integer minor units of the currency written.
 
 use crate::currency::{self, Written};
+use crate::lexicon::CURRENCY;
 use crate::tokens::Tokens;
 
 /// A budget found in the email.
@@ -115,7 +116,14 @@ fn amount_at(t: &Tokens, i: usize) -> Option<(Amount, usize)> {
         }
         _ => {}
     }
-    Some((Amount { mantissa, decimals, multiplier }, k))
+    Some((
+        Amount {
+            mantissa,
+            decimals,
+            multiplier,
+        },
+        k,
+    ))
 }
 
 /// A currency written before an amount at `i`; returns it and the index of the amount.
@@ -125,10 +133,14 @@ fn currency_before(t: &Tokens, i: usize) -> Option<(Written, usize)> {
     }
     let w = t.word(i)?;
     // "US$", "N$", "R$"
-    if t.is_sym(i + 1, '$') && t.glued(i + 1) {
-        if let Some(c) = currency::dollar_prefix(w) {
-            return Some((c, i + 2));
-        }
+    if t.is_sym(i + 1, '$')
+        && t.glued(i + 1)
+        && let Some(c) = currency::dollar_prefix(w)
+    {
+        return Some((c, i + 2));
+    }
+    if !t.has(i, CURRENCY) {
+        return None;
     }
     let c = currency::code(t.raw(i), w)?;
     let mut j = i + 1;
@@ -149,6 +161,9 @@ fn currency_after(t: &Tokens, k: usize) -> Option<(Written, usize)> {
     }
     if let Some(c) = t.sym(k).and_then(currency::symbol) {
         return Some((c, k + 1));
+    }
+    if !t.has(k, CURRENCY) {
+        return None;
     }
     let w = t.word(k)?;
     if let Some(c) = currency::word(w) {
@@ -179,26 +194,71 @@ fn money_at(t: &Tokens, i: usize) -> Option<Mention> {
 fn money_at_guarded(t: &Tokens, i: usize, guard: bool) -> Option<Mention> {
     if let Some((c, j)) = currency_before(t, i) {
         let (amount, end) = amount_at(t, j)?;
-        return Some(Mention { amount, currency: Some(c), start: i, end });
+        return Some(Mention {
+            amount,
+            currency: Some(c),
+            start: i,
+            end,
+        });
     }
     let (amount, end) = amount_at(t, i)?;
     if guard && i >= 1 && t.glued(i) && matches!(t.sym(i - 1), Some('/' | '.' | '-' | ':' | '+')) {
         return None;
     }
     if let Some((c, e)) = currency_after(t, end) {
-        return Some(Mention { amount, currency: Some(c), start: i, end: e });
+        return Some(Mention {
+            amount,
+            currency: Some(c),
+            start: i,
+            end: e,
+        });
     }
-    Some(Mention { amount, currency: None, start: i, end })
+    Some(Mention {
+        amount,
+        currency: None,
+        start: i,
+        end,
+    })
 }
 
 const BUDGET_WORDS: &[&str] = &["budget", "spend", "afford", "budgeted", "budgeting"];
 const SOFT_WORDS: &[&str] = &[
-    "max", "maximum", "up", "under", "below", "around", "about", "roughly", "approximately",
-    "approx", "have", "pay", "total", "range", "between", "than",
+    "max",
+    "maximum",
+    "up",
+    "under",
+    "below",
+    "around",
+    "about",
+    "roughly",
+    "approximately",
+    "approx",
+    "have",
+    "pay",
+    "total",
+    "range",
+    "between",
+    "than",
 ];
 const NOT_BUDGET: &[&str] = &[
-    "deposit", "paid", "cost", "costs", "flight", "flights", "refund", "invoice", "balance",
-    "fee", "fees", "ref", "reference", "quote", "quoted", "account", "no", "number",
+    "deposit",
+    "paid",
+    "cost",
+    "costs",
+    "flight",
+    "flights",
+    "refund",
+    "invoice",
+    "balance",
+    "fee",
+    "fees",
+    "ref",
+    "reference",
+    "quote",
+    "quoted",
+    "account",
+    "no",
+    "number",
 ];
 
 /// Which of per person / per night / in total the words after (or just before) a mention
@@ -217,14 +277,23 @@ fn basis(t: &Tokens, m: &Mention) -> (Option<bool>, bool) {
                 }
             }
             "p" if t.is_sym(k + 1, '.') && t.is_word(k + 2, "p") => per_person = Some(true),
-            "per" | "a" | "each" if matches!(next, "person" | "head" | "adult" | "pax" | "persons") => {
+            "per" | "a" | "each"
+                if matches!(next, "person" | "head" | "adult" | "pax" | "persons") =>
+            {
                 per_person = Some(true);
             }
             "each" if per_person.is_none() && k == m.end => per_person = Some(true),
             "per" | "a" if matches!(next, "night" | "nite") => per_night = true,
             "nightly" | "pn" => per_night = true,
-            "total" | "altogether" | "everyone" | "everything" => per_person = per_person.or(Some(false)),
-            "whole" | "both" | "all" if matches!(next, "family" | "of" | "group" | "party" | "trip" | "in" | "us") => {
+            "total" | "altogether" | "everyone" | "everything" => {
+                per_person = per_person.or(Some(false))
+            }
+            "whole" | "both" | "all"
+                if matches!(
+                    next,
+                    "family" | "of" | "group" | "party" | "trip" | "in" | "us"
+                ) =>
+            {
                 per_person = per_person.or(Some(false));
             }
             _ => {}
@@ -275,7 +344,11 @@ fn context_score(t: &Tokens, m: &Mention) -> i32 {
 /// The upper end of a range written after `m`: "R50 000 - R60 000", "between $5k and $7k".
 fn range_end(t: &Tokens, m: &Mention) -> Option<Mention> {
     let k = m.end;
-    let next = if t.is_sym(k, '-') || t.is_any(k, &["to", "and"]) { k + 1 } else { return None };
+    let next = if t.is_sym(k, '-') || t.is_any(k, &["to", "and"]) {
+        k + 1
+    } else {
+        return None;
+    };
     let other = money_at_guarded(t, next, false)?;
     (other.currency.is_none() || other.currency == m.currency).then_some(other)
 }
@@ -291,13 +364,16 @@ pub fn find_budget(t: &Tokens, home: &str) -> Option<FoundBudget> {
         };
         let upper = range_end(t, &m);
         let end = upper.map_or(m.end, |u| u.end);
-        let mut score = context_score(t, &m);
+        let mut score = 0;
         if m.currency.is_none() {
             // A bare number is a budget only right after a budget word: "budget: 60 000".
             let near = (m.start.saturating_sub(5)..m.start)
                 .any(|k| t.is_any(k, BUDGET_WORDS) && !t.sentence_between(k, m.start));
             let unit_after = t.word(end).is_some_and(|w| {
-                !matches!(w, "pp" | "per" | "for" | "in" | "total" | "each" | "max" | "or" | "and" | "k")
+                !matches!(
+                    w,
+                    "pp" | "per" | "for" | "in" | "total" | "each" | "max" | "or" | "and" | "k"
+                )
             }) && !t.line_start(end);
             if !near || unit_after || m.amount.multiplier == 1 && m.amount.major() < 1000 {
                 i = m.end.max(i + 1);
@@ -305,6 +381,7 @@ pub fn find_budget(t: &Tokens, home: &str) -> Option<FoundBudget> {
             }
             score -= 1;
         }
+        score += context_score(t, &m);
         let major = upper.map_or(m.amount, |u| u.amount).major();
         if major >= 50 && score >= 0 && best.as_ref().is_none_or(|(s, _, _)| score > *s) {
             best = Some((score, m, upper));
@@ -324,9 +401,17 @@ pub fn find_budget(t: &Tokens, home: &str) -> Option<FoundBudget> {
         }
     }
     let amount_minor = amount.minor(currency::exponent(&code))?;
-    let whole = Mention { end: upper.map_or(m.end, |u| u.end), ..m };
+    let whole = Mention {
+        end: upper.map_or(m.end, |u| u.end),
+        ..m
+    };
     let (per_person, per_night) = basis(t, &whole);
-    Some(FoundBudget { amount_minor, currency: code, per_person: per_person.unwrap_or(false), per_night })
+    Some(FoundBudget {
+        amount_minor,
+        currency: code,
+        per_person: per_person.unwrap_or(false),
+        per_night,
+    })
 }
 
 #[cfg(test)]
@@ -343,18 +428,33 @@ mod tests {
 
     #[test]
     fn rand_amounts_in_local_spellings_are_read() {
-        expect("Our budget is around R60,000 in total.", 6_000_000, "ZAR", false);
+        expect(
+            "Our budget is around R60,000 in total.",
+            6_000_000,
+            "ZAR",
+            false,
+        );
         expect("budget R60 000", 6_000_000, "ZAR", false);
         expect("about R 60,000 for everything", 6_000_000, "ZAR", false);
         expect("ZAR 60000", 6_000_000, "ZAR", false);
-        expect("We can spend about R15 000 per person.", 1_500_000, "ZAR", true);
+        expect(
+            "We can spend about R15 000 per person.",
+            1_500_000,
+            "ZAR",
+            true,
+        );
         expect("60 000 rand max", 6_000_000, "ZAR", false);
         expect("a budget of R1.2m", 120_000_000, "ZAR", false);
     }
 
     #[test]
     fn foreign_currencies_are_read_by_symbol_code_or_word() {
-        expect("We have roughly USD 8,000 for the whole family.", 800_000, "USD", false);
+        expect(
+            "We have roughly USD 8,000 for the whole family.",
+            800_000,
+            "USD",
+            false,
+        );
         expect("$8,000", 800_000, "USD", false);
         expect("€5k pp", 500_000, "EUR", true);
         expect("£4,500 per person sharing", 450_000, "GBP", true);
@@ -385,7 +485,12 @@ mod tests {
     #[test]
     fn payments_are_not_budgets() {
         assert_eq!(budget("We paid a deposit of R5 000 last year."), None);
-        expect("Flights cost $800. Our budget is $6,000.", 600_000, "USD", false);
+        expect(
+            "Flights cost $800. Our budget is $6,000.",
+            600_000,
+            "USD",
+            false,
+        );
     }
 
     #[test]

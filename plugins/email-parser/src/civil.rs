@@ -93,9 +93,7 @@ impl Date {
     /// The first date on or after `reference` that falls on `month`/`day`: how a date
     /// written without a year is read. Searches a few years so that 29 February works.
     pub fn next_on_or_after(reference: Self, month: u32, day: u32) -> Option<Self> {
-        (0..9).find_map(|k| {
-            Self::new(reference.year + k, month, day).filter(|d| *d >= reference)
-        })
+        (0..9).find_map(|k| Self::new(reference.year + k, month, day).filter(|d| *d >= reference))
     }
 }
 
@@ -158,10 +156,22 @@ mod tests {
     #[test]
     fn a_yearless_date_is_the_next_one_on_or_after_the_reference() {
         let reference = d(2026, 11, 20);
-        assert_eq!(Date::next_on_or_after(reference, 3, 12), Some(d(2027, 3, 12)));
-        assert_eq!(Date::next_on_or_after(reference, 12, 5), Some(d(2026, 12, 5)));
-        assert_eq!(Date::next_on_or_after(reference, 11, 20), Some(d(2026, 11, 20)));
-        assert_eq!(Date::next_on_or_after(reference, 2, 29), Some(d(2028, 2, 29)));
+        assert_eq!(
+            Date::next_on_or_after(reference, 3, 12),
+            Some(d(2027, 3, 12))
+        );
+        assert_eq!(
+            Date::next_on_or_after(reference, 12, 5),
+            Some(d(2026, 12, 5))
+        );
+        assert_eq!(
+            Date::next_on_or_after(reference, 11, 20),
+            Some(d(2026, 11, 20))
+        );
+        assert_eq!(
+            Date::next_on_or_after(reference, 2, 29),
+            Some(d(2028, 2, 29))
+        );
     }
 
     #[test]

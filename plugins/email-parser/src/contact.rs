@@ -31,7 +31,11 @@ pub fn parse_mailbox(value: &str) -> Mailbox {
     } else {
         (s, "")
     };
-    let email = email.trim().trim_start_matches("mailto:").trim().to_lowercase();
+    let email = email
+        .trim()
+        .trim_start_matches("mailto:")
+        .trim()
+        .to_lowercase();
     Mailbox {
         name: clean_name(name),
         email: (email.contains('@') && !email.contains(' ')).then_some(email),
@@ -40,11 +44,41 @@ pub fn parse_mailbox(value: &str) -> Mailbox {
 
 /// Words that make a display name a role or a system rather than a person.
 const NOT_A_PERSON: &[&str] = &[
-    "noreply", "no-reply", "donotreply", "info", "bookings", "booking", "reservations",
-    "enquiries", "enquiry", "inquiries", "sales", "admin", "support", "team", "desk", "office",
-    "website", "web", "form", "forms", "wordpress", "mailer", "daemon", "notification",
-    "notifications", "service", "services", "customer", "postmaster", "bot", "system",
-    "newsletter", "marketing", "reception", "accounts",
+    "noreply",
+    "no-reply",
+    "donotreply",
+    "info",
+    "bookings",
+    "booking",
+    "reservations",
+    "enquiries",
+    "enquiry",
+    "inquiries",
+    "sales",
+    "admin",
+    "support",
+    "team",
+    "desk",
+    "office",
+    "website",
+    "web",
+    "form",
+    "forms",
+    "wordpress",
+    "mailer",
+    "daemon",
+    "notification",
+    "notifications",
+    "service",
+    "services",
+    "customer",
+    "postmaster",
+    "bot",
+    "system",
+    "newsletter",
+    "marketing",
+    "reception",
+    "accounts",
 ];
 
 /// A display name as a person's name: quotes removed, "Last, First" turned round, all-caps
@@ -69,7 +103,11 @@ pub fn clean_name(raw: &str) -> Option<String> {
     };
     let has_upper = s.chars().any(char::is_uppercase);
     let has_lower = s.chars().any(char::is_lowercase);
-    let s = if has_upper && has_lower { s } else { title_case(&s) };
+    let s = if has_upper && has_lower {
+        s
+    } else {
+        title_case(&s)
+    };
     Some(s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -78,7 +116,9 @@ fn title_case(s: &str) -> String {
         .map(|w| {
             let mut cs = w.chars();
             cs.next().map_or_else(String::new, |f| {
-                f.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect()
+                f.to_uppercase()
+                    .chain(cs.flat_map(char::to_lowercase))
+                    .collect()
             })
         })
         .collect::<Vec<_>>()
@@ -89,9 +129,20 @@ fn title_case(s: &str) -> String {
 pub fn is_automated_address(email: &str) -> bool {
     let local = email.split('@').next().unwrap_or("");
     [
-        "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "mailer-daemon",
-        "postmaster", "bounce", "notifications", "notification", "wordpress", "forms",
-        "webform", "website",
+        "noreply",
+        "no-reply",
+        "no_reply",
+        "donotreply",
+        "do-not-reply",
+        "mailer-daemon",
+        "postmaster",
+        "bounce",
+        "notifications",
+        "notification",
+        "wordpress",
+        "forms",
+        "webform",
+        "website",
     ]
     .iter()
     .any(|p| local.contains(p))
@@ -109,17 +160,49 @@ pub fn name_from_address(email: &str) -> Option<String> {
 }
 
 const CLOSINGS: &[&str] = &[
-    "regards", "kind regards", "best regards", "warm regards", "warmest regards",
-    "kindest regards", "many thanks", "thanks", "thank you", "thanks so much",
-    "thank you very much", "thanks in advance", "thank you in advance", "cheers", "best",
-    "best wishes", "all the best", "sincerely", "yours sincerely", "yours faithfully",
-    "yours truly", "take care", "warmly", "with thanks", "rgds", "kind rgds", "groete",
-    "mit freundlichen grüßen", "mit freundlichen grüssen", "viele grüße", "cordialement",
-    "speak soon", "thanks again", "much appreciated", "with kind regards", "with best regards",
+    "regards",
+    "kind regards",
+    "best regards",
+    "warm regards",
+    "warmest regards",
+    "kindest regards",
+    "many thanks",
+    "thanks",
+    "thank you",
+    "thanks so much",
+    "thank you very much",
+    "thanks in advance",
+    "thank you in advance",
+    "cheers",
+    "best",
+    "best wishes",
+    "all the best",
+    "sincerely",
+    "yours sincerely",
+    "yours faithfully",
+    "yours truly",
+    "take care",
+    "warmly",
+    "with thanks",
+    "rgds",
+    "kind rgds",
+    "groete",
+    "mit freundlichen grüßen",
+    "mit freundlichen grüssen",
+    "viele grüße",
+    "cordialement",
+    "speak soon",
+    "thanks again",
+    "much appreciated",
+    "with kind regards",
+    "with best regards",
     "love",
 ];
 
 fn closing(line: &str) -> Option<&str> {
+    if line.len() > 80 {
+        return None;
+    }
     let l = line.trim().trim_end_matches([',', '.', '!', ' ', '-']);
     let lower = l.to_lowercase();
     if CLOSINGS.contains(&lower.as_str()) {
@@ -133,27 +216,63 @@ fn closing(line: &str) -> Option<&str> {
 }
 
 /// Particles allowed in lower case inside a name ("Anika van der Merwe").
-const PARTICLES: &[&str] = &["van", "der", "de", "du", "le", "la", "von", "da", "dos", "bin", "al", "del", "den", "ter"];
+const PARTICLES: &[&str] = &[
+    "van", "der", "de", "du", "le", "la", "von", "da", "dos", "bin", "al", "del", "den", "ter",
+];
 
 /// Words that are never names though they are capitalised at a line start.
 const NOT_NAMES: &[&str] = &[
-    "hi", "hello", "dear", "thanks", "regards", "sent", "cell", "tel", "phone", "mobile",
-    "email", "team", "please", "we", "i", "the", "our", "my", "ps", "p.s.", "kind", "best",
-    "looking", "hope", "let", "can", "could", "would", "good", "morning", "evening", "afternoon",
+    "hi",
+    "hello",
+    "dear",
+    "thanks",
+    "regards",
+    "sent",
+    "cell",
+    "tel",
+    "phone",
+    "mobile",
+    "email",
+    "team",
+    "please",
+    "we",
+    "i",
+    "the",
+    "our",
+    "my",
+    "ps",
+    "p.s.",
+    "kind",
+    "best",
+    "looking",
+    "hope",
+    "let",
+    "can",
+    "could",
+    "would",
+    "good",
+    "morning",
+    "evening",
+    "afternoon",
 ];
 
 /// Whether a line reads as a person's name: one to four capitalised words, no digits.
 pub fn looks_like_name(line: &str) -> bool {
     let l = line.trim().trim_end_matches([',', '.']);
+    if l.len() > 50 {
+        return false;
+    }
     let words: Vec<&str> = l.split_whitespace().collect();
-    if words.is_empty() || words.len() > 4 || l.len() > 50 {
+    if words.is_empty() || words.len() > 4 {
         return false;
     }
     if NOT_NAMES.contains(&words[0].to_lowercase().as_str()) {
         return false;
     }
     words.iter().enumerate().all(|(n, w)| {
-        let valid_chars = w.chars().all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.'));
+        let valid_chars = w
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.'));
         let capital = w.chars().next().is_some_and(char::is_uppercase);
         valid_chars && (capital || n > 0 && PARTICLES.contains(w))
     })
@@ -162,9 +281,16 @@ pub fn looks_like_name(line: &str) -> bool {
 /// The name under the sign-off: the line after "Kind regards," (or on it, "Thanks,
 /// Priya"), or a name-like line at the very end followed only by contact details.
 pub fn signoff_name(text: &str) -> Option<String> {
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     // Only the last lines hold a sign-off; looking further risks a greeting line.
-    let from = lines.len().saturating_sub(8);
+    let mut lines: Vec<&str> = text
+        .lines()
+        .rev()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(8)
+        .collect();
+    lines.reverse();
+    let from = 0;
     for i in (from..lines.len()).rev() {
         if let Some(tail) = closing(lines[i]) {
             if !tail.is_empty() {
@@ -200,28 +326,62 @@ pub fn labelled_value<'a>(text: &'a str, labels: &[&str]) -> Option<&'a str> {
     text.lines().find_map(|line| {
         let (key, value) = line.split_once(':')?;
         let key = key.trim().trim_matches('*').trim().to_lowercase();
-        labels.contains(&key.as_str()).then(|| value.trim()).filter(|v| !v.is_empty())
+        labels
+            .contains(&key.as_str())
+            .then(|| value.trim())
+            .filter(|v| !v.is_empty())
     })
 }
 
 const PHONE_LABELS: &[&str] = &[
-    "tel", "telephone", "phone", "ph", "cell", "cellphone", "mobile", "mob", "whatsapp", "call",
-    "contact", "number", "m", "t", "c", "landline", "cel", "nr", "no",
+    "tel",
+    "telephone",
+    "phone",
+    "ph",
+    "cell",
+    "cellphone",
+    "mobile",
+    "mob",
+    "whatsapp",
+    "call",
+    "contact",
+    "number",
+    "m",
+    "t",
+    "c",
+    "landline",
+    "cel",
+    "nr",
+    "no",
 ];
 const NOT_PHONE_LABELS: &[&str] = &[
-    "fax", "ref", "reference", "booking", "account", "acc", "invoice", "order", "passport", "id",
-    "vat", "reg", "quote", "iban", "swift", "policy",
+    "fax",
+    "ref",
+    "reference",
+    "booking",
+    "account",
+    "acc",
+    "invoice",
+    "order",
+    "passport",
+    "id",
+    "vat",
+    "reg",
+    "quote",
+    "iban",
+    "swift",
+    "policy",
 ];
 
 /// Reads a phone number at token `i`; returns its normalised form and whether a label
 /// ("Cell:", "Tel") stands before it.
-fn phone_at(t: &Tokens, i: usize) -> Option<(String, bool, usize)> {
+fn phone_at(t: &Tokens, i: usize) -> Result<(String, bool, usize), usize> {
     let mut k = i;
     let plus = t.is_sym(k, '+');
     if plus {
         k += 1;
         if !t.glued(k) || t.num(k).is_none() {
-            return None;
+            return Err(k);
         }
     }
     let mut digits = String::new();
@@ -232,15 +392,23 @@ fn phone_at(t: &Tokens, i: usize) -> Option<(String, bool, usize)> {
         if k > i && t.line_start(k) {
             break;
         }
-        if let Some(_) = t.num(k) {
-            if groups > 0 && !t.glued(k) && t.kind(k - 1) == Some(Kind::Num) && t.digits(k) < 2 {
+        if t.num(k).is_some() {
+            // Space-separated groups have two digits or more, except the one after a
+            // country code ("+33 6 12 34 56 78").
+            let single_ok = plus && groups == 1;
+            if groups > 0
+                && !t.glued(k)
+                && t.kind(k - 1) == Some(Kind::Num)
+                && t.digits(k) < 2
+                && !single_ok
+            {
                 break;
             }
             digits.push_str(t.raw(k));
             groups += 1;
             k += 1;
             if digits.len() > 16 {
-                return None;
+                return Err(k);
             }
             continue;
         }
@@ -262,14 +430,18 @@ fn phone_at(t: &Tokens, i: usize) -> Option<(String, bool, usize)> {
         }
     }
     if groups == 0 {
-        return None;
+        return Err(k);
     }
     // Letters or a percent sign glued after: a code or a figure, not a phone.
     if t.glued(k) && (t.word(k).is_some() || t.is_sym(k, '%') || t.is_sym(k, '/')) {
-        return None;
+        return Err(k);
     }
-    let start = if first_in_parens { i.saturating_sub(1) } else { i };
-    let label = label_before(t, start)?;
+    let start = if first_in_parens {
+        i.saturating_sub(1)
+    } else {
+        i
+    };
+    let label = label_before(t, start).ok_or(k)?;
     let n = digits.len();
     let normalised = if plus {
         (8..=15).contains(&n).then(|| format!("+{digits}"))
@@ -281,15 +453,19 @@ fn phone_at(t: &Tokens, i: usize) -> Option<(String, bool, usize)> {
         (7..=12).contains(&n).then(|| digits.clone())
     } else {
         None
-    }?;
-    Some((normalised, label, k))
+    }
+    .ok_or(k)?;
+    Ok((normalised, label, k))
 }
 
 /// `Some(true)` when a phone label stands just before token `i` on its line,
 /// `Some(false)` when nothing does, `None` when the number is labelled as something else
 /// (a fax, a reference) or follows a currency.
 fn label_before(t: &Tokens, i: usize) -> Option<bool> {
-    if i >= 1 && t.glued(i) && (t.word(i - 1).is_some() || t.is_sym(i - 1, '-') || t.is_sym(i - 1, '#')) {
+    if i >= 1
+        && t.glued(i)
+        && (t.word(i - 1).is_some() || t.is_sym(i - 1, '-') || t.is_sym(i - 1, '#'))
+    {
         return None;
     }
     if i >= 1 && (t.raw(i - 1) == "R" || matches!(t.sym(i - 1), Some('$' | '€' | '£'))) {
@@ -327,13 +503,20 @@ pub fn find_phone(t: &Tokens, from: usize, to: usize) -> Option<String> {
     while i < to.min(t.len()) {
         if t.num(i).is_some() || t.is_sym(i, '+') || t.is_sym(i, '(') {
             let at = if t.is_sym(i, '(') { i + 1 } else { i };
-            if let Some((phone, labelled, end)) = phone_at(t, at) {
-                if labelled {
-                    return Some(phone);
+            match phone_at(t, at) {
+                Ok((phone, labelled, end)) => {
+                    if labelled {
+                        return Some(phone);
+                    }
+                    first.get_or_insert(phone);
+                    i = end;
+                    continue;
                 }
-                first.get_or_insert(phone);
-                i = end;
-                continue;
+                // The run read is no phone; none starts inside it either (bounded work).
+                Err(end) => {
+                    i = end.max(i + 1);
+                    continue;
+                }
             }
         }
         i += 1;
@@ -355,16 +538,45 @@ mod tests {
         let m = parse_mailbox("Priya Naidoo <Priya.Naidoo@Example.net>");
         assert_eq!(m.name.as_deref(), Some("Priya Naidoo"));
         assert_eq!(m.email.as_deref(), Some("priya.naidoo@example.net"));
-        assert_eq!(parse_mailbox("\"Lerato Dube\" <lerato@example.com>").name.as_deref(), Some("Lerato Dube"));
-        assert_eq!(parse_mailbox("mark@example.org"), Mailbox { name: None, email: Some("mark@example.org".into()) });
-        assert_eq!(parse_mailbox("sam@example.com (Sam Okafor)").name.as_deref(), Some("Sam Okafor"));
-        assert_eq!(parse_mailbox("Sam Okafor [mailto:sam@example.com]").email.as_deref(), Some("sam@example.com"));
-        assert_eq!(parse_mailbox("=?iso-8859-1?q?Jos=E9_M=FCller?= <jose.mueller@example.de>").name.as_deref(), Some("José Müller"));
+        assert_eq!(
+            parse_mailbox("\"Lerato Dube\" <lerato@example.com>")
+                .name
+                .as_deref(),
+            Some("Lerato Dube")
+        );
+        assert_eq!(
+            parse_mailbox("mark@example.org"),
+            Mailbox {
+                name: None,
+                email: Some("mark@example.org".into())
+            }
+        );
+        assert_eq!(
+            parse_mailbox("sam@example.com (Sam Okafor)")
+                .name
+                .as_deref(),
+            Some("Sam Okafor")
+        );
+        assert_eq!(
+            parse_mailbox("Sam Okafor [mailto:sam@example.com]")
+                .email
+                .as_deref(),
+            Some("sam@example.com")
+        );
+        assert_eq!(
+            parse_mailbox("=?iso-8859-1?q?Jos=E9_M=FCller?= <jose.mueller@example.de>")
+                .name
+                .as_deref(),
+            Some("José Müller")
+        );
     }
 
     #[test]
     fn display_names_are_cleaned() {
-        assert_eq!(clean_name("Odendaal, Mark").as_deref(), Some("Mark Odendaal"));
+        assert_eq!(
+            clean_name("Odendaal, Mark").as_deref(),
+            Some("Mark Odendaal")
+        );
         assert_eq!(clean_name("PRIYA NAIDOO").as_deref(), Some("Priya Naidoo"));
         assert_eq!(clean_name("Consultant Desk"), None);
         assert_eq!(clean_name("Noreply Bot"), None);
@@ -373,38 +585,78 @@ mod tests {
 
     #[test]
     fn sign_offs_give_the_name() {
-        assert_eq!(signoff_name("Hi\nWe want Zanzibar.\n\nRegards\nMark Odendaal").as_deref(), Some("Mark Odendaal"));
-        assert_eq!(signoff_name("Hi\n\nKind regards,\nAnika van der Merwe").as_deref(), Some("Anika van der Merwe"));
-        assert_eq!(signoff_name("Zanzibar please.\nThanks, Priya").as_deref(), Some("Priya"));
-        assert_eq!(signoff_name("Trip for two.\nCell: +27 71 234 5678\nLerato").as_deref(), Some("Lerato"));
-        assert_eq!(signoff_name("Trip for two.\nSam Okafor\n+234 803 555 0199").as_deref(), Some("Sam Okafor"));
-        assert_eq!(signoff_name("We would like Zanzibar in March please."), None);
+        assert_eq!(
+            signoff_name("Hi\nWe want Zanzibar.\n\nRegards\nMark Odendaal").as_deref(),
+            Some("Mark Odendaal")
+        );
+        assert_eq!(
+            signoff_name("Hi\n\nKind regards,\nAnika van der Merwe").as_deref(),
+            Some("Anika van der Merwe")
+        );
+        assert_eq!(
+            signoff_name("Zanzibar please.\nThanks, Priya").as_deref(),
+            Some("Priya")
+        );
+        assert_eq!(
+            signoff_name("Trip for two.\nCell: +27 71 234 5678\nLerato").as_deref(),
+            Some("Lerato")
+        );
+        assert_eq!(
+            signoff_name("Trip for two.\nSam Okafor\n+234 803 555 0199").as_deref(),
+            Some("Sam Okafor")
+        );
+        assert_eq!(
+            signoff_name("We would like Zanzibar in March please."),
+            None
+        );
         assert_eq!(signoff_name("Thanks!"), None);
     }
 
     #[test]
     fn names_can_come_from_addresses() {
-        assert_eq!(name_from_address("mark.odendaal@example.org").as_deref(), Some("Mark Odendaal"));
+        assert_eq!(
+            name_from_address("mark.odendaal@example.org").as_deref(),
+            Some("Mark Odendaal")
+        );
         assert_eq!(name_from_address("info.desk@example.org"), None);
         assert_eq!(name_from_address("mark@example.org"), None);
     }
 
     #[test]
     fn phones_are_normalised_to_digits() {
-        assert_eq!(phone("Thanks,\nPriya Naidoo\n082 555 0147").as_deref(), Some("0825550147"));
-        assert_eq!(phone("Cell: +27 71 234 5678").as_deref(), Some("+27712345678"));
+        assert_eq!(
+            phone("Thanks,\nPriya Naidoo\n082 555 0147").as_deref(),
+            Some("0825550147")
+        );
+        assert_eq!(
+            phone("Cell: +27 71 234 5678").as_deref(),
+            Some("+27712345678")
+        );
         assert_eq!(phone("Tel (021) 555-1234").as_deref(), Some("0215551234"));
-        assert_eq!(phone("+234 803 555 0199").as_deref(), Some("+2348035550199"));
-        assert_eq!(phone("call +27 (0)82 555 0147").as_deref(), Some("+27825550147"));
+        assert_eq!(
+            phone("+234 803 555 0199").as_deref(),
+            Some("+2348035550199")
+        );
+        assert_eq!(
+            phone("call +27 (0)82 555 0147").as_deref(),
+            Some("+27825550147")
+        );
         assert_eq!(phone("0027 82 555 0147").as_deref(), Some("+27825550147"));
         assert_eq!(phone("+44 20 7946 0958").as_deref(), Some("+442079460958"));
         assert_eq!(phone("082-555-0147").as_deref(), Some("0825550147"));
+        assert_eq!(phone("+33 6 12 34 56 78").as_deref(), Some("+33612345678"));
     }
 
     #[test]
     fn labelled_phones_win_and_other_numbers_are_not_phones() {
-        assert_eq!(phone("Fax 011 555 0000\nMobile: 083 123 4567").as_deref(), Some("0831234567"));
-        assert_eq!(phone("from 2027-07-10 to 2027-07-17, R60 000, 10.06.2027 - 20.06.2027"), None);
+        assert_eq!(
+            phone("Fax 011 555 0000\nMobile: 083 123 4567").as_deref(),
+            Some("0831234567")
+        );
+        assert_eq!(
+            phone("from 2027-07-10 to 2027-07-17, R60 000, 10.06.2027 - 20.06.2027"),
+            None
+        );
         assert_eq!(phone("Ref QT-20261101-A1B2C3 and booking 0123456789"), None);
         assert_eq!(phone("budget 15 000 per person for 2 adults"), None);
     }

@@ -1,17 +1,11 @@
 //! Currency symbols, codes and words, and how many decimals each currency has.
 
-/// ISO 4217 codes customers write, matched in any case except where the code is also an
-/// English word.
-const CODES: &[&str] = &[
-    "ZAR", "USD", "EUR", "GBP", "AUD", "NZD", "CAD", "CHF", "JPY", "CNY", "INR", "MUR", "SCR",
-    "KES", "TZS", "UGX", "BWP", "NAD", "NGN", "GHS", "AED", "SGD", "HKD", "SEK", "NOK", "DKK",
-    "MZN", "ZMW", "MAD", "EGP", "KWD", "BHD", "OMR", "JOD", "QAR", "SAR", "THB", "MYR", "IDR",
-    "KRW", "BRL", "MXN", "RWF", "MVR", "ISK", "VND", "CLP", "XOF", "XAF", "PLN", "CZK", "HUF",
-    "ILS", "TRY", "PHP", "LKR", "PKR", "NPR", "TND",
-];
+/// ISO 4217 codes customers write (lower case here), matched in any case except where the
+/// code is also an English word.
+pub(crate) const CODES: &[&str] = &["zar", "usd", "eur", "gbp", "aud", "nzd", "cad", "chf", "jpy", "cny", "inr", "mur", "scr", "kes", "tzs", "ugx", "bwp", "nad", "ngn", "ghs", "aed", "sgd", "hkd", "sek", "nok", "dkk", "mzn", "zmw", "mad", "egp", "kwd", "bhd", "omr", "jod", "qar", "sar", "thb", "myr", "idr", "krw", "brl", "mxn", "rwf", "mvr", "isk", "vnd", "clp", "xof", "xaf", "pln", "czk", "huf", "ils", "try", "php", "lkr", "pkr", "npr", "tnd"];
 
 /// Codes that are also English words, taken only in upper case.
-const WORDLIKE: &[&str] = &["MAD", "TRY", "PHP", "SAR"];
+const WORDLIKE: &[&str] = &["mad", "try", "php", "sar"];
 
 /// Currencies written with a bare `$`.
 const DOLLARS: &[&str] = &[
@@ -46,7 +40,7 @@ impl Written {
     /// The ISO code, given the tenant's home currency.
     pub fn resolve(self, home: &str) -> String {
         match self {
-            Written::Code(c) => c.to_owned(),
+            Written::Code(c) => c.to_ascii_uppercase(),
             Written::Dollar if DOLLARS.contains(&home) => home.to_owned(),
             Written::Dollar => "USD".to_owned(),
             Written::Rupee if RUPEES.contains(&home) => home.to_owned(),
@@ -83,9 +77,8 @@ pub fn code(raw: &str, lower: &str) -> Option<Written> {
     if raw.len() != 3 {
         return None;
     }
-    let upper = raw.to_ascii_uppercase();
-    let code = CODES.iter().find(|c| **c == upper)?;
-    if WORDLIKE.contains(code) && raw != *code {
+    let code = CODES.iter().find(|c| **c == lower)?;
+    if WORDLIKE.contains(code) && !raw.bytes().all(|b| b.is_ascii_uppercase()) {
         return None;
     }
     Some(Written::Code(code))
@@ -105,6 +98,13 @@ pub fn dollar_prefix(lower: &str) -> Option<Written> {
         _ => return None,
     }))
 }
+
+/// The words [`word`] reads.
+pub(crate) const WORDS: &[&str] = &[
+    "rand", "rands", "zar", "dollar", "dollars", "bucks", "euro", "euros", "pound", "pounds",
+    "quid", "yen", "rupee", "rupees", "naira", "pula", "kwacha", "cedi", "cedis", "dirham",
+    "dirhams", "francs",
+];
 
 /// A currency word written after an amount: "rand", "dollars", "euros".
 pub fn word(lower: &str) -> Option<Written> {
@@ -134,8 +134,8 @@ mod tests {
         assert_eq!(Written::Dollar.resolve("ZAR"), "USD");
         assert_eq!(Written::Dollar.resolve("AUD"), "AUD");
         assert_eq!(Written::Rupee.resolve("MUR"), "MUR");
-        assert_eq!(code("R", "r"), Some(Written::Code("ZAR")));
-        assert_eq!(code("usd", "usd"), Some(Written::Code("USD")));
+        assert_eq!(code("R", "r").map(|c| c.resolve("ZAR")).as_deref(), Some("ZAR"));
+        assert_eq!(code("usd", "usd").map(|c| c.resolve("ZAR")).as_deref(), Some("USD"));
         assert_eq!(code("mad", "mad"), None);
     }
 

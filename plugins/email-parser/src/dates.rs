@@ -8,6 +8,7 @@
 
 use crate::civil::{Date, days_in_month};
 use crate::numbers::{count_before, is_ordinal_suffix, ordinal_word};
+use crate::lexicon::{FLEXIBLE, MONTH, MONTH_QUALIFIER, ORDINAL, STAY_UNIT};
 use crate::tokens::Tokens;
 
 /// How to read an all-numeric date such as `04/05/2027` when both readings are valid.
@@ -69,7 +70,7 @@ enum Label {
     Out,
 }
 
-const MONTHS: [&str; 12] = [
+pub(crate) const MONTHS: [&str; 12] = [
     "january",
     "february",
     "march",
@@ -83,6 +84,23 @@ const MONTHS: [&str; 12] = [
     "november",
     "december",
 ];
+
+/// Abbreviated month names [`month_word`] reads.
+pub(crate) const MONTH_ABBREVIATIONS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+];
+
+/// Words before a month that make it approximate ("mid-August").
+pub(crate) const QUALIFIERS: &[&str] = &["early", "mid", "middle", "late", "end", "beginning", "start"];
+
+/// Units of a stay's length.
+pub(crate) const STAY_UNITS: &[&str] = &[
+    "night", "nights", "nts", "nite", "nites", "nighter", "week", "weeks", "wk", "wks",
+    "fortnight", "day", "days",
+];
+
+/// First words of flexible-date wording.
+pub(crate) const FLEXIBLE_STARTS: &[&str] = &["flexible", "flexibility", "flexi", "flex", "give", "plus"];
 
 /// The month (1–12) a word names: full names and the usual abbreviations.
 pub fn month_word(w: &str) -> Option<u32> {
@@ -107,7 +125,7 @@ pub fn month_word(w: &str) -> Option<u32> {
 }
 
 /// Words that, right after a number, show it counts something rather than being a day.
-const COUNTED: &[&str] = &[
+pub(crate) const COUNTED: &[&str] = &[
     "adult", "adults", "night", "nights", "nts", "day", "days", "week", "weeks", "people",
     "persons", "person", "pax", "guests", "kids", "kid", "children", "child", "of", "year",
     "years", "yrs", "yr", "month", "months", "rooms", "room", "infant", "infants", "baby",
@@ -116,6 +134,9 @@ const COUNTED: &[&str] = &[
 
 /// Reads a month name at `i` (with an optional "." after an abbreviation).
 fn month_at(t: &Tokens, i: usize) -> Option<(u32, usize)> {
+    if !t.has(i, MONTH) {
+        return None;
+    }
     let m = t.word(i).and_then(month_word)?;
     let next = if t.is_sym(i + 1, '.') && t.glued(i + 1) && t.word(i).is_some_and(|w| w.len() <= 4)
     {
@@ -142,13 +163,19 @@ fn day_at(t: &Tokens, i: usize) -> Option<(u32, usize)> {
         }
         return Some((day, i + 1));
     }
+    if !t.has(i, ORDINAL) {
+        return None;
+    }
     let w = t.word(i)?;
     if let Some(d) = ordinal_word(w) {
         return Some((d, i + 1));
     }
     if matches!(w, "twenty" | "thirty") {
         let j = if t.is_sym(i + 1, '-') { i + 2 } else { i + 1 };
-        let unit = t.word(j).and_then(ordinal_word).filter(|u| (1..10).contains(u))?;
+        let unit = t
+            .word(j)
+            .and_then(ordinal_word)
+            .filter(|u| (1..10).contains(u))?;
         let tens = if w == "twenty" { 20 } else { 30 };
         return Some((tens + unit, j + 1)).filter(|(d, _)| *d <= 31);
     }
@@ -168,7 +195,7 @@ fn year_at(t: &Tokens, i: usize) -> Option<(i32, usize)> {
 /// An all-numeric date at `i`: `2027-07-10`, `14/02/2027`, `10.06.2027`, `14/02/27`.
 fn numeric_at(t: &Tokens, i: usize, order: DateOrder) -> Option<Atom> {
     let sep = t.sym(i + 1)?;
-    if !matches!(sep, '/' | '.' | '-') || !(t.glued(i + 1) && t.glued(i + 2)) {
+    if !(matches!(sep, '/' | '.' | '-') && t.glued(i + 1) && t.glued(i + 2)) {
         return None;
     }
     if !(t.is_sym(i + 3, sep) && t.glued(i + 3) && t.glued(i + 4)) {
@@ -185,7 +212,11 @@ fn numeric_at(t: &Tokens, i: usize, order: DateOrder) -> Option<Atom> {
             return None;
         }
         let year = i32::try_from(a).ok()?;
-        Partial { day: small(c)?, month: small(b)?, year: Some(year) }
+        Partial {
+            day: small(c)?,
+            month: small(b)?,
+            year: Some(year),
+        }
     } else {
         if t.digits(i) > 2 || t.digits(i + 2) > 2 {
             return None;
@@ -196,15 +227,28 @@ fn numeric_at(t: &Tokens, i: usize, order: DateOrder) -> Option<Atom> {
             _ => return None,
         };
         let (x, y) = (small(a)?, small(b)?);
-        let day_first = Partial { day: x, month: y, year: Some(year) };
-        let month_first = Partial { day: y, month: x, year: Some(year) };
+        let day_first = Partial {
+            day: x,
+            month: y,
+            year: Some(year),
+        };
+        let month_first = Partial {
+            day: y,
+            month: x,
+            year: Some(year),
+        };
         let (preferred, other) = match order {
             DateOrder::DayFirst => (day_first, month_first),
             DateOrder::MonthFirst => (month_first, day_first),
         };
         if valid(preferred) { preferred } else { other }
     };
-    valid(date).then_some(Atom { date, start: i, end: i + 5, month_first: false })
+    valid(date).then_some(Atom {
+        date,
+        start: i,
+        end: i + 5,
+        month_first: false,
+    })
 }
 
 fn valid(p: Partial) -> bool {
@@ -215,32 +259,36 @@ fn valid(p: Partial) -> bool {
 
 /// A date at `i`, in any of the supported spellings.
 fn atom_at(t: &Tokens, i: usize, order: DateOrder) -> Option<Atom> {
-    if t.num(i).is_some() {
-        if let Some(a) = numeric_at(t, i, order) {
-            return Some(a);
-        }
+    if t.num(i).is_some()
+        && let Some(a) = numeric_at(t, i, order)
+    {
+        return Some(a);
     }
     // [the] DAY [of] MONTH [YEAR], also 12-Mar-2027.
     let j = if t.is_word(i, "the") { i + 1 } else { i };
     if let Some((day, mut k)) = day_at(t, j) {
-        if t.is_word(k, "of") {
-            k += 1;
-        } else if (t.is_sym(k, '-') || t.is_sym(k, '/')) && t.glued(k) && t.glued(k + 1) {
+        let dashed = (t.is_sym(k, '-') || t.is_sym(k, '/')) && t.glued(k) && t.glued(k + 1);
+        if t.is_word(k, "of") || dashed {
             k += 1;
         }
-        if !t.line_start(k) {
-            if let Some((month, mut k)) = month_at(t, k) {
-                if t.is_sym(k, '-') && t.glued(k) && t.glued(k + 1) && t.digits(k + 1) == 4 {
-                    k += 1;
-                }
-                let (year, end) = match year_at(t, k) {
-                    Some((y, e)) => (Some(y), e),
-                    None => (None, k),
-                };
-                let date = Partial { day, month, year };
-                if valid(date) {
-                    return Some(Atom { date, start: i, end, month_first: false });
-                }
+        if !t.line_start(k)
+            && let Some((month, mut k)) = month_at(t, k)
+        {
+            if t.is_sym(k, '-') && t.glued(k) && t.glued(k + 1) && t.digits(k + 1) == 4 {
+                k += 1;
+            }
+            let (year, end) = match year_at(t, k) {
+                Some((y, e)) => (Some(y), e),
+                None => (None, k),
+            };
+            let date = Partial { day, month, year };
+            if valid(date) {
+                return Some(Atom {
+                    date,
+                    start: i,
+                    end,
+                    month_first: false,
+                });
             }
         }
     }
@@ -261,7 +309,12 @@ fn atom_at(t: &Tokens, i: usize, order: DateOrder) -> Option<Atom> {
         None => (None, k),
     };
     let date = Partial { day, month, year };
-    valid(date).then_some(Atom { date, start: i, end, month_first: true })
+    valid(date).then_some(Atom {
+        date,
+        start: i,
+        end,
+        month_first: true,
+    })
 }
 
 /// A range word at `i` ("-", "to", "until", …; "and" only after "between"). Returns the
@@ -277,7 +330,10 @@ fn connector_at(t: &Tokens, i: usize, between: bool) -> Option<usize> {
         }
         return Some(k + 1);
     }
-    if t.is_any(k, &["to", "till", "til", "until", "through", "thru", "till"]) {
+    if t.is_any(
+        k,
+        &["to", "till", "til", "until", "through", "thru", "till"],
+    ) {
         return Some(k + 1);
     }
     if between && (t.is_word(k, "and") || t.is_sym(k, '&')) {
@@ -288,7 +344,11 @@ fn connector_at(t: &Tokens, i: usize, between: bool) -> Option<usize> {
 
 /// Whether "between" comes just before token `i` (skipping "the").
 fn between_before(t: &Tokens, i: usize) -> bool {
-    let k = if i >= 1 && t.is_word(i - 1, "the") { i.saturating_sub(2) } else { i.saturating_sub(1) };
+    let k = if i >= 1 && t.is_word(i - 1, "the") {
+        i.saturating_sub(2)
+    } else {
+        i.saturating_sub(1)
+    };
     i >= 1 && t.is_word(k, "between")
 }
 
@@ -323,11 +383,15 @@ fn find_ranges(t: &Tokens, atoms: &[Atom]) -> Vec<(Range, usize)> {
             let end_of_connector = s;
             let mut found = None;
             for con_len in 1..=2 {
-                let Some(c_start) = end_of_connector.checked_sub(con_len) else { break };
+                let Some(c_start) = end_of_connector.checked_sub(con_len) else {
+                    break;
+                };
                 if c_start <= prev_end {
                     break;
                 }
-                let Some(after) = connector_at(t, c_start, true) else { continue };
+                let Some(after) = connector_at(t, c_start, true) else {
+                    continue;
+                };
                 if after != end_of_connector {
                     continue;
                 }
@@ -369,8 +433,16 @@ fn find_ranges(t: &Tokens, atoms: &[Atom]) -> Vec<(Range, usize)> {
                 if t.is_word(after, "the") {
                     after += 1;
                 }
-                if after == b.start || (b.start > 0 && after == b.start + 1 && t.is_word(b.start, "the")) {
-                    ranges.push((Range { from: a.date, to: b.date }, a.start));
+                if after == b.start
+                    || (b.start > 0 && after == b.start + 1 && t.is_word(b.start, "the"))
+                {
+                    ranges.push((
+                        Range {
+                            from: a.date,
+                            to: b.date,
+                        },
+                        a.start,
+                    ));
                 }
             }
         }
@@ -383,11 +455,19 @@ fn find_ranges(t: &Tokens, atoms: &[Atom]) -> Vec<(Range, usize)> {
                 }
                 if let Some((day, next)) = day_at(t, k).filter(|_| t.num(k).is_some()) {
                     let is_atom = atoms.get(n + 1).is_some_and(|b| b.start <= k + 1);
-                    let counted = t.is_any(next, COUNTED) || t.word(next).and_then(month_word).is_some();
+                    let counted =
+                        t.is_any(next, COUNTED) || t.word(next).and_then(month_word).is_some();
                     if !is_atom && !counted && day > a.date.day {
                         let year = year_at(t, next).map(|(y, _)| y).or(a.date.year);
-                        let from = Partial { year: year.or(a.date.year), ..a.date };
-                        let to = Partial { day, month: a.date.month, year };
+                        let from = Partial {
+                            year: year.or(a.date.year),
+                            ..a.date
+                        };
+                        let to = Partial {
+                            day,
+                            month: a.date.month,
+                            year,
+                        };
                         if valid(to) {
                             ranges.push((Range { from, to }, a.start));
                         }
@@ -472,7 +552,18 @@ fn flexible_words(t: &Tokens, i: usize) -> bool {
             let other = (i + 1..i + 4).any(|k| {
                 t.is_any(
                     k,
-                    &["budget", "price", "prices", "hotel", "hotels", "accommodation", "destination", "destinations", "room", "rooms"],
+                    &[
+                        "budget",
+                        "price",
+                        "prices",
+                        "hotel",
+                        "hotels",
+                        "accommodation",
+                        "destination",
+                        "destinations",
+                        "room",
+                        "rooms",
+                    ],
                 )
             });
             let budget_before = (i.saturating_sub(4)..i).any(|k| t.is_any(k, &["budget", "price"]));
@@ -485,12 +576,20 @@ fn flexible_words(t: &Tokens, i: usize) -> bool {
 }
 
 /// Words that make a nearby date or length approximate.
-const APPROXIMATE: &[&str] = &["around", "about", "approximately", "approx", "roughly", "circa", "ish"];
+pub(crate) const APPROXIMATE: &[&str] = &[
+    "around",
+    "about",
+    "approximately",
+    "approx",
+    "roughly",
+    "circa",
+    "ish",
+];
 
 /// A month without a day at `i` ("mid-August 2027", "early July", "in March"), as written.
 fn month_only_at(t: &Tokens, i: usize) -> Option<(String, usize)> {
     let mut k = i;
-    let qualified = t.is_any(k, &["early", "mid", "middle", "late", "end", "beginning", "start"]);
+    let qualified = t.is_any(k, QUALIFIERS);
     if qualified {
         k += 1;
         if t.is_word(k, "of") || t.is_sym(k, '-') {
@@ -503,7 +602,11 @@ fn month_only_at(t: &Tokens, i: usize) -> Option<(String, usize)> {
     if let Some((_, e)) = year {
         end = e;
     }
-    let after_in = k >= 1 && t.is_any(k - 1, &["in", "during", "over", "for", "of", "this", "next"]);
+    let after_in = k >= 1
+        && t.is_any(
+            k - 1,
+            &["in", "during", "over", "for", "of", "this", "next"],
+        );
     // "may" and "march" are also verbs: only take them with a qualifier, a year or "in".
     let ambiguous = matches!(w, "may" | "march" | "mar");
     if ambiguous && !(qualified || year.is_some() || after_in) {
@@ -529,6 +632,9 @@ fn find_nights(t: &Tokens, atoms: &[Atom]) -> Option<(u32, bool, bool)> {
         atoms.get(k).is_some_and(|a| a.start <= i)
     };
     for i in 0..t.len() {
+        if !t.has(i, STAY_UNIT) {
+            continue;
+        }
         let Some(w) = t.word(i) else { continue };
         let unit = match w {
             "night" | "nights" | "nts" | "nite" | "nites" | "nighter" => 1,
@@ -541,16 +647,30 @@ fn find_nights(t: &Tokens, atoms: &[Atom]) -> Option<(u32, bool, bool)> {
         if end >= 1 && t.is_sym(end - 1, '-') {
             end -= 1;
         }
-        let Some((count, first)) = count_before(t, end, true) else { continue };
+        let Some((count, first)) = count_before(t, end, true) else {
+            continue;
+        };
         if in_atom(first) || count == 0 || t.num(first).is_some_and(|_| t.digits(first) > 3) {
             continue;
         }
         let before = first.checked_sub(1);
         let prev = before.and_then(|b| t.word(b)).unwrap_or("");
         let next = t.word(i + 1).unwrap_or("");
-        if matches!(prev, "per" | "within" | "next" | "last" | "every" | "each" | "once" | "twice" | "than")
-            || matches!(next, "ago" | "before" | "after" | "later" | "notice" | "prior" | "earlier" | "time" | "advance")
-            || next == "from" && t.is_any(i + 2, &["now", "today"])
+        if matches!(
+            prev,
+            "per" | "within" | "next" | "last" | "every" | "each" | "once" | "twice" | "than"
+        ) || matches!(
+            next,
+            "ago"
+                | "before"
+                | "after"
+                | "later"
+                | "notice"
+                | "prior"
+                | "earlier"
+                | "time"
+                | "advance"
+        ) || next == "from" && t.is_any(i + 2, &["now", "today"])
         {
             continue;
         }
@@ -560,13 +680,16 @@ fn find_nights(t: &Tokens, atoms: &[Atom]) -> Option<(u32, bool, bool)> {
         // "5-7 nights", "5 or 7 nights": the first figure, approximately.
         let mut value = count;
         if let Some(b) = before {
-            if (t.is_sym(b, '-') || t.is_any(b, &["to", "or"])) && b >= 1 {
-                if let Some((lower, _)) = count_before(t, b, false) {
-                    value = lower;
-                    approx = true;
-                }
+            if (t.is_sym(b, '-') || t.is_any(b, &["to", "or"]))
+                && b >= 1
+                && let Some((lower, _)) = count_before(t, b, false)
+            {
+                value = lower;
+                approx = true;
             }
-            if t.is_any(b, APPROXIMATE) || b >= 1 && t.is_any(b - 1, APPROXIMATE) && t.is_word(b, "for") {
+            if t.is_any(b, APPROXIMATE)
+                || b >= 1 && t.is_any(b - 1, APPROXIMATE) && t.is_word(b, "for")
+            {
                 approx = true;
             }
         }
@@ -602,7 +725,8 @@ fn find_nights(t: &Tokens, atoms: &[Atom]) -> Option<(u32, bool, bool)> {
     if let Some(w) = weeks {
         return Some((w, approx, false)).filter(|(n, _, _)| (1..=365).contains(n));
     }
-    days.map(|d| (d, approx, true)).filter(|(n, _, _)| (1..=365).contains(n))
+    days.map(|d| (d, approx, true))
+        .filter(|(n, _, _)| (1..=365).contains(n))
 }
 
 /// Finds the stay in `t`. `reference` is the email's date (yearless dates are read
@@ -614,7 +738,7 @@ pub fn find_stay(t: &Tokens, reference: Option<Date>, order: DateOrder) -> Stay 
     let mut flexible = false;
     let mut i = 0;
     while i < t.len() {
-        if flexible_words(t, i) {
+        if (t.has(i, FLEXIBLE) || t.is_sym(i, '+')) && flexible_words(t, i) {
             flexible = true;
         }
         if let Some(a) = atom_at(t, i, order) {
@@ -625,12 +749,12 @@ pub fn find_stay(t: &Tokens, reference: Option<Date>, order: DateOrder) -> Stay 
             i = a.end;
             continue;
         }
-        if month_only.is_none() {
-            if let Some((text, end)) = month_only_at(t, i) {
-                month_only = Some(text);
-                i = end;
-                continue;
-            }
+        if month_only.is_none() && t.has(i, MONTH | MONTH_QUALIFIER)
+            && let Some((text, end)) = month_only_at(t, i)
+        {
+            month_only = Some(text);
+            i = end;
+            continue;
         }
         i += 1;
     }
@@ -674,7 +798,9 @@ pub fn find_stay(t: &Tokens, reference: Option<Date>, order: DateOrder) -> Stay 
                 // without one it is more likely the start ("departing 3 April").
                 if let Some((d, _)) = labelled.first() {
                     match stated {
-                        Some((n, _, _)) if labelled[0].1 == Some(Label::Out) && labelled.len() == 1 => {
+                        Some((n, _, _))
+                            if labelled[0].1 == Some(Label::Out) && labelled.len() == 1 =>
+                        {
                             stay.check_out = Some(*d);
                             stay.check_in = d.add_days(-i64::from(n));
                         }
@@ -714,7 +840,11 @@ pub fn date_in_text(s: &str) -> Option<Date> {
     let t = Tokens::new(crate::text::truncate(s, 200));
     (0..t.len())
         .filter_map(|i| atom_at(&t, i, DateOrder::DayFirst))
-        .find_map(|a| a.date.year.and_then(|y| Date::new(y, a.date.month, a.date.day)))
+        .find_map(|a| {
+            a.date
+                .year
+                .and_then(|y| Date::new(y, a.date.month, a.date.day))
+        })
 }
 
 #[cfg(test)]
@@ -749,10 +879,20 @@ mod tests {
 
     #[test]
     fn a_day_range_with_one_month_and_year_is_read() {
-        expect("Zanzibar from 12 to 19 March 2027 for 2 adults", "2027-03-12", "2027-03-19", 7);
+        expect(
+            "Zanzibar from 12 to 19 March 2027 for 2 adults",
+            "2027-03-12",
+            "2027-03-19",
+            7,
+        );
         expect("12–19 March 2027", "2027-03-12", "2027-03-19", 7);
         expect("12-19 March", "2027-03-12", "2027-03-19", 7);
-        expect("the 12th to the 19th of March", "2027-03-12", "2027-03-19", 7);
+        expect(
+            "the 12th to the 19th of March",
+            "2027-03-12",
+            "2027-03-19",
+            7,
+        );
         expect("between 5 and 12 May please", "2027-05-05", "2027-05-12", 7);
     }
 
@@ -765,11 +905,31 @@ mod tests {
 
     #[test]
     fn ranges_of_two_full_dates_are_read() {
-        expect("Mauritius, 3 April - 13 April 2027.", "2027-04-03", "2027-04-13", 10);
-        expect("from 2027-07-10 to 2027-07-17.", "2027-07-10", "2027-07-17", 7);
-        expect("10.06.2027 - 20.06.2027, two adults", "2027-06-10", "2027-06-20", 10);
+        expect(
+            "Mauritius, 3 April - 13 April 2027.",
+            "2027-04-03",
+            "2027-04-13",
+            10,
+        );
+        expect(
+            "from 2027-07-10 to 2027-07-17.",
+            "2027-07-10",
+            "2027-07-17",
+            7,
+        );
+        expect(
+            "10.06.2027 - 20.06.2027, two adults",
+            "2027-06-10",
+            "2027-06-20",
+            10,
+        );
         expect("14/02/2027 to 21/02/2027", "2027-02-14", "2027-02-21", 7);
-        expect("28 December 2026 until 4 January 2027", "2026-12-28", "2027-01-04", 7);
+        expect(
+            "28 December 2026 until 4 January 2027",
+            "2026-12-28",
+            "2027-01-04",
+            7,
+        );
     }
 
     #[test]
@@ -782,19 +942,59 @@ mod tests {
     #[test]
     fn a_start_date_and_a_length_give_the_stay() {
         expect("7 nights from 5 January", "2027-01-05", "2027-01-12", 7);
-        expect("from the 3rd of April for 10 nights", "2027-04-03", "2027-04-13", 10);
-        expect("9 nights from 25 October 2027, 2 adults", "2027-10-25", "2027-11-03", 9);
-        expect("arriving 10 July 2027 for a week", "2027-07-10", "2027-07-17", 7);
+        expect(
+            "from the 3rd of April for 10 nights",
+            "2027-04-03",
+            "2027-04-13",
+            10,
+        );
+        expect(
+            "9 nights from 25 October 2027, 2 adults",
+            "2027-10-25",
+            "2027-11-03",
+            9,
+        );
+        expect(
+            "arriving 10 July 2027 for a week",
+            "2027-07-10",
+            "2027-07-17",
+            7,
+        );
         expect("two weeks starting 1 Feb", "2027-02-01", "2027-02-15", 14);
-        expect("a 5-night stay from 2027-07-10", "2027-07-10", "2027-07-15", 5);
+        expect(
+            "a 5-night stay from 2027-07-10",
+            "2027-07-10",
+            "2027-07-15",
+            5,
+        );
     }
 
     #[test]
     fn check_in_and_check_out_labels_pair_dates() {
-        expect("check in 3 April, check out 13 April", "2027-04-03", "2027-04-13", 10);
-        expect("Check-in: 3 April 2027\nCheck-out: 13 April 2027", "2027-04-03", "2027-04-13", 10);
-        expect("arriving on the 3rd of April and leaving on the 13th of April", "2027-04-03", "2027-04-13", 10);
-        expect("returning 13 April after 10 nights", "2027-04-03", "2027-04-13", 10);
+        expect(
+            "check in 3 April, check out 13 April",
+            "2027-04-03",
+            "2027-04-13",
+            10,
+        );
+        expect(
+            "Check-in: 3 April 2027\nCheck-out: 13 April 2027",
+            "2027-04-03",
+            "2027-04-13",
+            10,
+        );
+        expect(
+            "arriving on the 3rd of April and leaving on the 13th of April",
+            "2027-04-03",
+            "2027-04-13",
+            10,
+        );
+        expect(
+            "returning 13 April after 10 nights",
+            "2027-04-03",
+            "2027-04-13",
+            10,
+        );
     }
 
     #[test]
@@ -816,11 +1016,16 @@ mod tests {
 
     #[test]
     fn lengths_alone_give_nights_without_dates() {
-        let s = stay("my wife and I want to see Victoria Falls in mid-August 2027, about 5 nights, dates flexible.");
+        let s = stay(
+            "my wife and I want to see Victoria Falls in mid-August 2027, about 5 nights, dates flexible.",
+        );
         assert_eq!((s.check_in, s.nights, s.flexible), (None, Some(5), true));
         assert_eq!(s.month_only.as_deref(), Some("mid-August 2027"));
         assert_eq!(stay("a fortnight in Mauritius").nights, Some(14));
-        assert_eq!(stay("3 nights in Cape Town and 4 nights in Kruger").nights, Some(7));
+        assert_eq!(
+            stay("3 nights in Cape Town and 4 nights in Kruger").nights,
+            Some(7)
+        );
         let s = stay("10 days in Zanzibar");
         assert_eq!((s.nights, s.nights_from_days), (Some(9), true));
     }
@@ -836,7 +1041,9 @@ mod tests {
 
     #[test]
     fn past_dates_are_not_travel_dates() {
-        let s = stay("We loved our stay in March 2025 (12-19 March 2025). Now 5 nights from 3 May 2027.");
+        let s = stay(
+            "We loved our stay in March 2025 (12-19 March 2025). Now 5 nights from 3 May 2027.",
+        );
         assert_eq!(s.check_in.unwrap().to_string(), "2027-05-03");
         assert_eq!(s.nights, Some(5));
     }

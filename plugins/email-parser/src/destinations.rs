@@ -50,12 +50,18 @@ mod tests {
 
     #[test]
     fn aliases_give_the_canonical_name() {
-        assert_eq!(found("a week in the kruger park then the Mara"), ["Kruger National Park", "Maasai Mara"]);
+        assert_eq!(
+            found("a week in the kruger park then the Mara"),
+            ["Kruger National Park", "Maasai Mara"]
+        );
     }
 
     #[test]
     fn destinations_come_in_order_of_first_mention() {
-        assert_eq!(found("Zanzibar: or maybe Cape Town, then Zanzibar again"), ["Zanzibar", "Cape Town"]);
+        assert_eq!(
+            found("Zanzibar: or maybe Cape Town, then Zanzibar again"),
+            ["Zanzibar", "Cape Town"]
+        );
     }
 
     #[test]

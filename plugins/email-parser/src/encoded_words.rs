@@ -58,15 +58,13 @@ fn q_decode(s: &str) -> Vec<u8> {
     while i < b.len() {
         match b[i] {
             b'_' => out.push(b' '),
-            b'=' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 2;
-                    }
-                    _ => out.push(b'='),
+            b'=' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'='),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -126,9 +124,12 @@ pub fn to_string(bytes: &[u8], charset: &str) -> String {
             .map(|&b| match b {
                 0x80 => '€',
                 0x85 => '…',
-                0x91 | 0x92 => '\'',
-                0x93 | 0x94 => '"',
-                0x96 | 0x97 => '-',
+                0x91 => '‘',
+                0x92 => '’',
+                0x93 => '“',
+                0x94 => '”',
+                0x96 => '–',
+                0x97 => '—',
                 _ => char::from(b),
             })
             .collect(),
@@ -145,12 +146,18 @@ mod tests {
 
     #[test]
     fn q_encoded_latin1_names_are_decoded() {
-        assert_eq!(decode("=?iso-8859-1?q?Jos=E9_M=FCller?= <jose@example.de>"), "José Müller <jose@example.de>");
+        assert_eq!(
+            decode("=?iso-8859-1?q?Jos=E9_M=FCller?= <jose@example.de>"),
+            "José Müller <jose@example.de>"
+        );
     }
 
     #[test]
     fn adjacent_b_encoded_words_join() {
-        assert_eq!(decode("=?utf-8?B?Sm9zw6k=?= =?utf-8?B?IE3DvGxsZXI=?="), "José Müller");
+        assert_eq!(
+            decode("=?utf-8?B?Sm9zw6k=?= =?utf-8?B?IE3DvGxsZXI=?="),
+            "José Müller"
+        );
     }
 
     #[test]

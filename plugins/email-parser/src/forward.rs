@@ -1,7 +1,7 @@
 //! Forwarded messages: when a consultant forwards a customer's email, the customer is the
 //! original sender and the trip is in the original text, not in the forwarding note.
 
-use crate::text::{header_block_at, header_key, is_underscore_rule};
+use crate::text::{header_block_at, header_key, is_underscore_rule, starts_with_ci};
 
 /// A forwarded message found in a body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -21,7 +21,9 @@ pub struct Forwarded {
 /// Whether a subject says the message is a forward ("Fwd:", "FW:", "WG:").
 pub fn subject_is_forward(subject: &str) -> bool {
     let s = subject.trim_start().to_ascii_lowercase();
-    ["fwd:", "fw:", "fwd :", "fw :", "wg:", "tr:", "[fwd"].iter().any(|p| s.starts_with(p))
+    ["fwd:", "fw:", "fwd :", "fw :", "wg:", "tr:", "[fwd"]
+        .iter()
+        .any(|p| s.starts_with(p))
 }
 
 /// Removes "Re:", "Fwd:" and similar prefixes from a subject.
@@ -44,21 +46,28 @@ pub fn clean_subject(subject: &str) -> &str {
 /// part of the header block (Outlook) rather than a marker above it.
 fn marker(lines: &[&str], subject_forward: bool) -> Option<(usize, bool)> {
     for (i, line) in lines.iter().enumerate() {
-        let l = line.trim_start_matches(['>', ' ', '*']).trim().to_ascii_lowercase();
-        if l.starts_with('-') && (l.contains("forwarded message") || l.contains("weitergeleitete nachricht")) {
-            return Some((i, false));
+        let l = line.trim_start_matches(['>', ' ', '*']).trim();
+        // Every marker starts with one of these; other lines cost one comparison.
+        let Some(first) = l.bytes().next() else { continue };
+        if first == b'-' {
+            let lower = l.to_ascii_lowercase();
+            if lower.contains("forwarded message") || lower.contains("weitergeleitete nachricht") {
+                return Some((i, false));
+            }
+            if subject_forward
+                && (lower.starts_with("-----original message") || lower.starts_with("----- original message"))
+            {
+                return Some((i, false));
+            }
         }
-        if l.starts_with("begin forwarded message") || l.starts_with("forwarded message:") {
+        if starts_with_ci(l, "begin forwarded message") || starts_with_ci(l, "forwarded message:") {
             return Some((i, false));
         }
         if subject_forward {
-            if l.starts_with("-----original message") || l.starts_with("----- original message") {
+            if first == b'_' && is_underscore_rule(l) && lines.get(i + 1).is_some_and(|n| header_key(n).is_some()) {
                 return Some((i, false));
             }
-            if is_underscore_rule(&l) && lines.get(i + 1).is_some_and(|n| header_key(n).is_some()) {
-                return Some((i, false));
-            }
-            if header_block_at(lines, i) {
+            if matches!(first, b'f' | b'F') && header_block_at(lines, i) {
                 return Some((i, true));
             }
         }
@@ -85,7 +94,11 @@ pub fn split(text: &str, subject_forward: bool) -> Option<Forwarded> {
         let line = lines[i];
         let Some(key) = header_key(line) else {
             let unquoted = line.trim_start_matches('>');
-            let unquoted = if line.starts_with('>') { unquoted.strip_prefix(' ').unwrap_or(unquoted) } else { unquoted };
+            let unquoted = if line.starts_with('>') {
+                unquoted.strip_prefix(' ').unwrap_or(unquoted)
+            } else {
+                unquoted
+            };
             let continued = unquoted.starts_with([' ', '\t']) && !unquoted.trim().is_empty()
                 || line.contains('@') && !line.contains(' ');
             if seen_header && continued {
@@ -111,12 +124,17 @@ pub fn split(text: &str, subject_forward: bool) -> Option<Forwarded> {
     }
     let rest = &lines[i.min(lines.len())..];
     // Apple Mail and some HTML mail quote the whole forwarded message: unquote one level.
-    let quoted = rest.iter().filter(|l| !l.trim().is_empty()).all(|l| l.trim_start().starts_with('>'));
+    let quoted = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .all(|l| l.trim_start().starts_with('>'));
     let body: Vec<&str> = if quoted {
         rest.iter()
             .map(|l| {
                 let t = l.trim_start();
-                t.strip_prefix("> ").or_else(|| t.strip_prefix('>')).unwrap_or(t)
+                t.strip_prefix("> ")
+                    .or_else(|| t.strip_prefix('>'))
+                    .unwrap_or(t)
             })
             .collect()
     } else {
@@ -135,9 +153,15 @@ mod tests {
         let text = "Please quote this one.\n\n---------- Forwarded message ---------\nFrom: Sam Okafor <sam.okafor@example.com>\nDate: Thu, 26 Nov 2026 at 19:02\nSubject: Victoria Falls\nTo: <info@sunbird.example>\n\nHi, my wife and I want to see Victoria Falls.\nSam Okafor";
         let f = split(text, true).unwrap();
         assert_eq!(f.note, "Please quote this one.");
-        assert_eq!(f.from.as_deref(), Some("Sam Okafor <sam.okafor@example.com>"));
+        assert_eq!(
+            f.from.as_deref(),
+            Some("Sam Okafor <sam.okafor@example.com>")
+        );
         assert_eq!(f.subject.as_deref(), Some("Victoria Falls"));
-        assert_eq!(f.body, "Hi, my wife and I want to see Victoria Falls.\nSam Okafor");
+        assert_eq!(
+            f.body,
+            "Hi, my wife and I want to see Victoria Falls.\nSam Okafor"
+        );
     }
 
     #[test]

@@ -12,14 +12,16 @@ const PARAGRAPH: &[&str] = &[
 ];
 
 /// Elements whose content is never text for the reader.
-const SKIP: &[&str] = &["script", "style", "head", "noscript", "template", "svg", "xml"];
+const SKIP: &[&str] = &[
+    "script", "style", "head", "noscript", "template", "svg", "xml",
+];
 
-/// Converts `html` to text.
-pub fn to_text(html: &str) -> String {
+/// Converts `html` to text, stopping once the text reaches `max` bytes.
+pub fn to_text(html: &str, max: usize) -> String {
     let bytes = html.as_bytes();
-    let mut out = Text::with_capacity(html.len() / 2);
+    let mut out = Text::with_capacity((html.len() / 2).min(max.saturating_add(64)));
     let mut p = 0;
-    while p < bytes.len() {
+    while p < bytes.len() && out.buf.len() < max {
         let b = bytes[p];
         if b == b'<' {
             p = tag(html, p, &mut out);
@@ -53,7 +55,14 @@ struct Text {
 
 impl Text {
     fn with_capacity(n: usize) -> Self {
-        Self { buf: String::with_capacity(n), quote_depth: 0, line_start: true, pending_space: false, pre: 0, no_gt_after: None }
+        Self {
+            buf: String::with_capacity(n),
+            quote_depth: 0,
+            line_start: true,
+            pending_space: false,
+            pre: 0,
+            no_gt_after: None,
+        }
     }
 
     fn push_text(&mut self, s: &str) {
@@ -120,7 +129,9 @@ impl Text {
 fn tag(html: &str, p: usize, out: &mut Text) -> usize {
     let bytes = html.as_bytes();
     if html[p..].starts_with("<!--") {
-        return html[p + 4..].find("-->").map_or(bytes.len(), |k| p + 4 + k + 3);
+        return html[p + 4..]
+            .find("-->")
+            .map_or(bytes.len(), |k| p + 4 + k + 3);
     }
     if out.no_gt_after.is_some_and(|n| p >= n) {
         out.push_char('<');
@@ -135,12 +146,21 @@ fn tag(html: &str, p: usize, out: &mut Text) -> usize {
     }
     let inner = &html[p + 1..end.saturating_sub(1).max(p + 1)];
     let closing = inner.starts_with('/');
-    let name: String = inner
-        .trim_start_matches('/')
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    // The element name, lower-cased into a small buffer (no allocation per tag).
+    let mut buf = [0u8; 12];
+    let mut len = 0;
+    for b in inner.trim_start_matches('/').bytes() {
+        if !b.is_ascii_alphanumeric() {
+            break;
+        }
+        if len == buf.len() {
+            len = 0; // longer than any element we know
+            break;
+        }
+        buf[len] = b.to_ascii_lowercase();
+        len += 1;
+    }
+    let name = std::str::from_utf8(&buf[..len]).unwrap_or("");
     if name.is_empty() {
         // A stray "<" in text.
         if !inner.starts_with('!') && !inner.starts_with('?') && !closing {
@@ -149,13 +169,12 @@ fn tag(html: &str, p: usize, out: &mut Text) -> usize {
         }
         return end;
     }
-    if !closing && SKIP.contains(&name.as_str()) {
+    if !closing && SKIP.contains(&name) {
         // Skip to the matching close tag, case-insensitively, without lower-casing the rest.
         let close = format!("</{name}");
-        return find_ascii_ci(html, end, &close)
-            .map_or(bytes.len(), |k| tag_end(bytes, k));
+        return find_ascii_ci(html, end, &close).map_or(bytes.len(), |k| tag_end(bytes, k));
     }
-    match name.as_str() {
+    match name {
         "blockquote" => {
             out.paragraph();
             if closing {
@@ -166,7 +185,11 @@ fn tag(html: &str, p: usize, out: &mut Text) -> usize {
         }
         "pre" => {
             out.newline();
-            out.pre = if closing { out.pre.saturating_sub(1) } else { out.pre + 1 };
+            out.pre = if closing {
+                out.pre.saturating_sub(1)
+            } else {
+                out.pre + 1
+            };
         }
         "td" | "th" => out.space(),
         "img" => {
@@ -328,7 +351,7 @@ mod tests {
     fn paragraphs_and_table_rows_become_lines() {
         let html = "<html><body><p>Hi,</p><p>We are looking at <b>Kruger National Park</b> from <b>2027-07-10</b>.</p><table><tr><td>Adults</td><td>2</td></tr><tr><td>Infant</td><td>1 (11 months)</td></tr></table><p>Kind regards,<br>Anika Visser</p></body></html>";
         assert_eq!(
-            to_text(html),
+            to_text(html, usize::MAX),
             "Hi,\n\nWe are looking at Kruger National Park from 2027-07-10.\n\nAdults 2\nInfant 1 (11 months)\n\nKind regards,\nAnika Visser"
         );
     }
@@ -336,23 +359,32 @@ mod tests {
     #[test]
     fn scripts_styles_and_comments_are_dropped() {
         let html = "<head><style>p{color:red}</style></head><!-- hidden --><p>Visible</p><SCRIPT>var a='<p>';</SCRIPT>";
-        assert_eq!(to_text(html), "Visible");
+        assert_eq!(to_text(html, usize::MAX), "Visible");
     }
 
     #[test]
     fn entities_are_decoded() {
-        assert_eq!(to_text("R&nbsp;60&#160;000 &amp; &euro;5k &#x2013; caf&eacute;"), "R 60 000 & €5k – café");
-        assert_eq!(to_text("a & b"), "a & b");
+        assert_eq!(
+            to_text("R&nbsp;60&#160;000 &amp; &euro;5k &#x2013; caf&eacute;", 99),
+            "R 60 000 & €5k – café"
+        );
+        assert_eq!(to_text("a & b", 99), "a & b");
     }
 
     #[test]
     fn blockquotes_are_marked_as_quoted_lines() {
         let html = "<div>Yes please</div><blockquote><div>On Mon, X wrote:</div><div>Old text</div></blockquote>";
-        assert_eq!(to_text(html), "Yes please\n\n> On Mon, X wrote:\n\n> Old text");
+        assert_eq!(
+            to_text(html, usize::MAX),
+            "Yes please\n\n> On Mon, X wrote:\n\n> Old text"
+        );
     }
 
     #[test]
     fn attribute_values_may_contain_angle_brackets() {
-        assert_eq!(to_text("<a title=\"a > b\" href='x'>link</a> it's <i>fine</i>"), "link it's fine");
+        assert_eq!(
+            to_text("<a title=\"a > b\" href='x'>link</a> it's <i>fine</i>", 99),
+            "link it's fine"
+        );
     }
 }

@@ -20,6 +20,7 @@ pub mod destinations;
 pub mod encoded_words;
 pub mod forward;
 pub mod html;
+pub mod lexicon;
 pub mod numbers;
 pub mod party;
 pub mod phrases;
@@ -72,7 +73,9 @@ impl Options {
             Some(other) => {
                 return Err(PluginError::new(
                     "invalid-config",
-                    format!("configuration key `date_order` must be \"dmy\" or \"mdy\", not {other:?}"),
+                    format!(
+                        "configuration key `date_order` must be \"dmy\" or \"mdy\", not {other:?}"
+                    ),
                 ));
             }
         };
@@ -107,9 +110,16 @@ fn prepare(email: &InboundEmail) -> Prepared {
         Some(f) => (
             text::strip_quoted(&f.body),
             text::strip_quoted(&f.note),
-            f.subject.as_deref().map_or(outer_subject, forward::clean_subject).to_owned(),
+            f.subject
+                .as_deref()
+                .map_or(outer_subject, forward::clean_subject)
+                .to_owned(),
         ),
-        None => (text::strip_quoted(&body), String::new(), outer_subject.to_owned()),
+        None => (
+            text::strip_quoted(&body),
+            String::new(),
+            outer_subject.to_owned(),
+        ),
     };
     let subject = text::normalise(text::truncate(&subject, 1000));
     let mut analysis = String::with_capacity(subject.len() + original.len() + note.len() + 4);
@@ -147,7 +157,11 @@ fn reference_date(email: &InboundEmail, forwarded_date: Option<&str>) -> Option<
 }
 
 /// Reads `email` for `tenant`.
-pub fn parse_email(email: &InboundEmail, tenant: &TenantContext, options: &Options) -> ParseOutcome {
+pub fn parse_email(
+    email: &InboundEmail,
+    tenant: &TenantContext,
+    options: &Options,
+) -> ParseOutcome {
     if let Some(reason) = classify::by_headers(&email.headers, &email.subject, &email.sender) {
         return ParseOutcome::NotAnEnquiry(reason);
     }
@@ -174,11 +188,12 @@ pub fn parse_email(email: &InboundEmail, tenant: &TenantContext, options: &Optio
     .iter()
     .filter(|f| **f)
     .count();
-    let hint = classify::by_body(&prepared.original.to_lowercase());
+    let hint = classify::by_body(&prepared.original);
     let forwarded = prepared.forwarded_from.is_some();
     let not_enquiry = match hint {
         Some(BodyHint::Newsletter) if !forwarded || key_fields == 0 => Some("newsletter"),
-        Some(BodyHint::AutoReply) if key_fields <= 1 => Some("automatic reply"),
+        // An auto-reply names its return date and often the subject's destination.
+        Some(BodyHint::AutoReply) if key_fields <= 2 => Some("automatic reply"),
         Some(BodyHint::Unsubscribe) if key_fields == 0 => Some("bulk mail"),
         _ => None,
     };
@@ -195,10 +210,10 @@ pub fn parse_email(email: &InboundEmail, tenant: &TenantContext, options: &Optio
     if let Some(m) = &stay.month_only {
         notes.push(format!("travel around {m}"));
     }
-    if stay.nights_from_days {
-        if let Some(n) = stay.nights {
-            notes.push(format!("stay given in days, read as {n} nights"));
-        }
+    if stay.nights_from_days
+        && let Some(n) = stay.nights
+    {
+        notes.push(format!("stay given in days, read as {n} nights"));
     }
     let budget = found_budget.map(|b| {
         let mut amount = b.amount_minor;
@@ -211,14 +226,22 @@ pub fn parse_email(email: &InboundEmail, tenant: &TenantContext, options: &Optio
                 None => notes.push("budget stated per night".to_owned()),
             }
         }
-        Budget { amount: Money::new(amount, b.currency), per_person: b.per_person }
+        Budget {
+            amount: Money::new(amount, b.currency),
+            per_person: b.per_person,
+        }
     });
     if let Some(by) = forwarded.then(|| contact::parse_mailbox(&email.sender)) {
         let who = by.name.or(by.email).unwrap_or_else(|| email.sender.clone());
         notes.push(format!("forwarded by {who}"));
     }
     if !email.attachments.is_empty() {
-        let names: Vec<&str> = email.attachments.iter().map(|a| a.filename.as_str()).take(5).collect();
+        let names: Vec<&str> = email
+            .attachments
+            .iter()
+            .map(|a| a.filename.as_str())
+            .take(5)
+            .collect();
         notes.push(format!("attachments: {}", names.join(", ")));
     }
     let notes = (!notes.is_empty()).then(|| text::truncate(&notes.join("; "), 400).to_owned());
@@ -283,7 +306,8 @@ fn customer(
     own_from: usize,
     own_to: usize,
 ) -> (Option<String>, Option<String>) {
-    let mailbox = contact::parse_mailbox(prepared.forwarded_from.as_deref().unwrap_or(&email.sender));
+    let mailbox =
+        contact::parse_mailbox(prepared.forwarded_from.as_deref().unwrap_or(&email.sender));
     let (mut name, mut address) = (mailbox.name, mailbox.email);
     let automated = address.as_deref().is_none_or(contact::is_automated_address);
     if automated {
@@ -292,14 +316,23 @@ fn customer(
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("reply-to"))
             .map(|(_, v)| contact::parse_mailbox(v))
-            .filter(|m| m.email.as_deref().is_some_and(|e| !contact::is_automated_address(e)));
-        let labelled = contact::labelled_value(&prepared.original, &["email", "e-mail", "email address", "your email"])
-            .map(contact::parse_mailbox);
+            .filter(|m| {
+                m.email
+                    .as_deref()
+                    .is_some_and(|e| !contact::is_automated_address(e))
+            });
+        let labelled = contact::labelled_value(
+            &prepared.original,
+            &["email", "e-mail", "email address", "your email"],
+        )
+        .map(contact::parse_mailbox);
         let in_text = (own_from..own_to)
             .find(|&i| t.kind(i) == Some(Kind::Email))
             .map(|i| contact::parse_mailbox(t.raw(i)));
         if let Some(m) = reply_to.or(labelled).or(in_text) {
-            address = m.email.or(address.filter(|a| !contact::is_automated_address(a)));
+            address = m
+                .email
+                .or(address.filter(|a| !contact::is_automated_address(a)));
             name = name.or(m.name);
         } else if prepared.forwarded_from.is_some() {
             address = address.filter(|a| !contact::is_automated_address(a));

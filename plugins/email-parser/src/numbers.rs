@@ -1,6 +1,21 @@
 //! Counts written as digits or words ("2", "two", "a couple of"), and ordinal days.
 
+use crate::lexicon::NUMBER;
 use crate::tokens::Tokens;
+
+/// The number words [`number_word`] reads.
+pub const NUMBER_WORDS: &[&str] = &[
+    "zero", "none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    "ten", "eleven", "twelve", "dozen", "thirteen", "fourteen", "fifteen", "sixteen",
+    "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty",
+];
+
+/// The ordinal words [`ordinal_word`] reads.
+pub const ORDINAL_WORDS: &[&str] = &[
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
+    "seventeenth", "eighteenth", "nineteenth", "twentieth", "thirtieth",
+];
 
 /// The value of a number word from zero to fifty (`"four"` → 4).
 pub fn number_word(w: &str) -> Option<u32> {
@@ -81,6 +96,9 @@ pub fn read_count(t: &Tokens, i: usize, articles: bool) -> Option<(u32, usize)> 
         }
         return Some((u32::try_from(v).ok()?, i + 1));
     }
+    if !t.has(i, NUMBER) {
+        return None;
+    }
     let w = t.word(i)?;
     if articles && matches!(w, "a" | "an") {
         if t.is_any(i + 1, &["couple", "pair"]) && t.is_word(i + 2, "of") {
@@ -91,7 +109,11 @@ pub fn read_count(t: &Tokens, i: usize, articles: bool) -> Option<(u32, usize)> 
     let v = number_word(w)?;
     if (20..=50).contains(&v) {
         let j = if t.is_sym(i + 1, '-') { i + 2 } else { i + 1 };
-        if let Some(u) = t.word(j).and_then(number_word).filter(|u| (1..10).contains(u)) {
+        if let Some(u) = t
+            .word(j)
+            .and_then(number_word)
+            .filter(|u| (1..10).contains(u))
+        {
             return Some((v + u, j + 1));
         }
     }
@@ -103,7 +125,12 @@ pub fn read_count(t: &Tokens, i: usize, articles: bool) -> Option<(u32, usize)> 
 pub fn count_before(t: &Tokens, end: usize, articles: bool) -> Option<(u32, usize)> {
     let last = end.checked_sub(1)?;
     // "twenty-one" / "twenty one"
-    if let Some(u) = t.word(last).and_then(number_word).filter(|u| (1..10).contains(u)) {
+    if let Some(u) = t
+        .word(last)
+        .filter(|_| t.has(last, NUMBER))
+        .and_then(number_word)
+        .filter(|u| (1..10).contains(u))
+    {
         let mut j = last;
         if j >= 1 && t.is_sym(j - 1, '-') {
             j -= 1;

@@ -4,6 +4,10 @@
 //! and I", "family of four", table cells such as "Adults | 2"); a second step reconciles
 //! them, so that the same children mentioned twice are counted once.
 
+use crate::lexicon::{
+    ADULT as L_ADULT, CHILD as L_CHILD, INFANT as L_INFANT, NUMBER, PARTY_PHRASE, ROOM as L_ROOM,
+    TOTAL as L_TOTAL,
+};
 use crate::numbers::read_count;
 use crate::tokens::Tokens;
 
@@ -24,32 +28,128 @@ pub struct Party {
     pub note: Option<String>,
 }
 
-const ADULT: &[&str] = &[
-    "adult", "adults", "adt", "adts", "ad", "grownups", "seniors", "senior", "pensioners",
+pub(crate) const ADULT: &[&str] = &[
+    "adult",
+    "adults",
+    "adt",
+    "adts",
+    "ad",
+    "grownups",
+    "seniors",
+    "senior",
+    "pensioners",
 ];
-const TOTAL: &[&str] = &[
-    "people", "persons", "person", "pax", "guests", "guest", "travellers", "travelers",
-    "traveller", "traveler", "passengers", "pax", "ppl",
+pub(crate) const TOTAL: &[&str] = &[
+    "people",
+    "persons",
+    "person",
+    "pax",
+    "guests",
+    "guest",
+    "travellers",
+    "travelers",
+    "traveller",
+    "traveler",
+    "passengers",
+    "pax",
+    "ppl",
 ];
-const CHILD: &[&str] = &[
-    "child", "children", "kid", "kids", "kiddies", "boy", "boys", "girl", "girls", "son", "sons",
-    "daughter", "daughters", "teen", "teens", "teenager", "teenagers", "toddler", "toddlers",
-    "grandchild", "grandchildren", "grandkids", "grandson", "grandsons", "granddaughter",
-    "granddaughters", "minors", "chd", "chld", "twins",
+pub(crate) const CHILD: &[&str] = &[
+    "child",
+    "children",
+    "kid",
+    "kids",
+    "kiddies",
+    "boy",
+    "boys",
+    "girl",
+    "girls",
+    "son",
+    "sons",
+    "daughter",
+    "daughters",
+    "teen",
+    "teens",
+    "teenager",
+    "teenagers",
+    "toddler",
+    "toddlers",
+    "grandchild",
+    "grandchildren",
+    "grandkids",
+    "grandson",
+    "grandsons",
+    "granddaughter",
+    "granddaughters",
+    "minors",
+    "chd",
+    "chld",
+    "twins",
 ];
-const INFANT: &[&str] = &["infant", "infants", "baby", "babies", "newborn", "newborns", "inf"];
-const ROOM: &[&str] = &["room", "rooms"];
+pub(crate) const INFANT: &[&str] = &[
+    "infant", "infants", "baby", "babies", "newborn", "newborns", "inf",
+];
+pub(crate) const ROOM: &[&str] = &["room", "rooms"];
 /// Words allowed between a count and its noun ("2 young kids", "2 separate rooms").
-const BETWEEN: &[&str] = &[
-    "young", "little", "small", "teenage", "older", "younger", "lovely", "adult", "double", "twin",
-    "single", "triple", "separate", "family", "interleading", "connecting", "adjoining",
-    "standard", "deluxe", "luxury", "superior", "hotel", "x", "more", "other", "sharing",
+pub(crate) const BETWEEN: &[&str] = &[
+    "young",
+    "little",
+    "small",
+    "teenage",
+    "older",
+    "younger",
+    "lovely",
+    "adult",
+    "double",
+    "twin",
+    "single",
+    "triple",
+    "separate",
+    "family",
+    "interleading",
+    "connecting",
+    "adjoining",
+    "standard",
+    "deluxe",
+    "luxury",
+    "superior",
+    "hotel",
+    "x",
+    "more",
+    "other",
+    "sharing",
 ];
 /// Adults that "my … and I" adds.
-const RELATION: &[&str] = &[
-    "wife", "husband", "partner", "fiance", "fiancee", "fiancé", "fiancée", "girlfriend",
-    "boyfriend", "spouse", "hubby", "friend", "mother", "mom", "mum", "father", "dad", "sister",
-    "brother", "colleague", "wifey", "parents",
+pub(crate) const RELATION: &[&str] = &[
+    "wife",
+    "husband",
+    "partner",
+    "fiance",
+    "fiancee",
+    "fiancé",
+    "fiancée",
+    "girlfriend",
+    "boyfriend",
+    "spouse",
+    "hubby",
+    "friend",
+    "mother",
+    "mom",
+    "mum",
+    "father",
+    "dad",
+    "sister",
+    "brother",
+    "colleague",
+    "wifey",
+    "parents",
+];
+
+/// Words at which [`phrase_at`] looks for a party phrase.
+pub(crate) const PHRASE_STARTS: &[&str] = &[
+    "couple", "honeymoon", "honeymooners", "honeymooning", "newlyweds", "anniversary", "family",
+    "party", "group", "all", "we", "there", "solo", "alone", "just", "my", "myself", "me", "i",
+    "with",
 ];
 
 /// A child's gender as the noun gives it, so that "a son and a daughter" are two.
@@ -79,7 +179,11 @@ struct Age {
 
 impl Age {
     fn years(self) -> u32 {
-        if self.months { self.value / 12 } else { self.value }
+        if self.months {
+            self.value / 12
+        } else {
+            self.value
+        }
     }
 }
 
@@ -125,7 +229,18 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
         k += 1;
     }
     let mut triggered = paren;
-    if t.is_any(k, &["aged", "ages", "age", "of", "are", "is"]) {
+    if t.is_word(k, "who") {
+        // "our son who is 4", "who's 4", "who turns 7"
+        if t.is_any(k + 1, &["is", "turns", "will"]) {
+            k += 2;
+            if t.is_word(k, "be") {
+                k += 1;
+            }
+        } else if t.is_sym(k + 1, '\'') && t.is_word(k + 2, "s") {
+            k += 3;
+        }
+        triggered = t.num(k).is_some();
+    } else if t.is_any(k, &["aged", "ages", "age", "of", "are", "is"]) {
         triggered = true;
         k += 1;
         if t.is_sym(k, ':') {
@@ -135,8 +250,7 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
     let mut ages: Vec<Age> = Vec::new();
     let mut unit_given = false;
     let mut list_end = k;
-    loop {
-        let Some(v) = t.num(k).filter(|v| *v <= 30 && t.digits(k) <= 2) else { break };
+    while let Some(v) = t.num(k).filter(|v| *v <= 30 && t.digits(k) <= 2) {
         // "aged 4, 2 adults": the list ends before a number that counts something else.
         if !ages.is_empty() && counts_something(t, k + 1) {
             k = list_end;
@@ -158,7 +272,10 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
                 next += 1;
             }
         }
-        ages.push(Age { value: u32::try_from(v).ok()?, months });
+        ages.push(Age {
+            value: u32::try_from(v).ok()?,
+            months,
+        });
         k = next;
         list_end = k;
         if t.is_sym(k, ',') || t.is_sym(k, '&') || t.is_sym(k, '+') || t.is_sym(k, '/') {
@@ -176,11 +293,12 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
         return None;
     }
     // A unit at the end ("6 and 9 months") applies to the whole list.
-    if let Some(last) = ages.last().copied() {
-        if last.months && ages.iter().all(|a| a.months || !unit_given || a.value < 24) {
-            for a in &mut ages {
-                a.months = true;
-            }
+    if let Some(last) = ages.last().copied()
+        && last.months
+        && ages.iter().all(|a| a.months || !unit_given || a.value < 24)
+    {
+        for a in &mut ages {
+            a.months = true;
         }
     }
     if paren && t.is_sym(k, ')') {
@@ -190,7 +308,8 @@ fn read_ages(t: &Tokens, j: usize, allow_bare: bool) -> Option<(Vec<Age>, usize)
     if counts_something(t, k) {
         return None;
     }
-    (triggered || unit_given || allow_bare).then_some((ages, k))
+    // Two or more numbers after a children noun are ages: "kids 8 and 11".
+    (triggered || unit_given || allow_bare || ages.len() >= 2).then_some((ages, k))
 }
 
 /// Whether the word at `k` is a noun that a number before it counts ("2 adults").
@@ -201,7 +320,10 @@ fn counts_something(t: &Tokens, k: usize) -> bool {
         || t.is_any(k, TOTAL)
         || t.is_any(k, ROOM)
         || t.is_any(k, INFANT)
-        || t.is_any(k, &["nights", "night", "days", "weeks", "of", "x", "couples"])
+        || t.is_any(
+            k,
+            &["nights", "night", "days", "weeks", "of", "x", "couples"],
+        )
 }
 
 /// Skips words allowed between a count and its noun.
@@ -227,7 +349,7 @@ fn counted_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
     if article && plural && count == 1 {
         return None; // "a kids' club"
     }
-    if ADULT.contains(&noun) {
+    if t.has(j, L_ADULT) {
         m.adults.get_or_insert(count);
         // "(all adults)" or "(aged 30 and 35)" adds nothing.
         return Some(j + 1);
@@ -236,7 +358,7 @@ fn counted_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
         m.adults.get_or_insert(count * 2);
         return Some(j + 1);
     }
-    if TOTAL.contains(&noun) && !article {
+    if t.has(j, L_TOTAL) && !article {
         m.total.get_or_insert(count);
         return Some(j + 1);
     }
@@ -244,13 +366,17 @@ fn counted_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
         m.total.get_or_insert(count);
         return Some(j + 2);
     }
-    if CHILD.contains(&noun) {
+    if t.has(j, L_CHILD) {
         let count = if noun == "twins" && article { 2 } else { count };
         let (ages, end) = read_ages(t, j + 1, !article).unwrap_or((Vec::new(), j + 1));
-        m.children.push(Children { count: Some(count), ages, gender: gender(noun) });
+        m.children.push(Children {
+            count: Some(count),
+            ages,
+            gender: gender(noun),
+        });
         return Some(end);
     }
-    if INFANT.contains(&noun) {
+    if t.has(j, L_INFANT) {
         if t.is_sym(j + 1, '-') && t.glued(j + 1) {
             return None; // "baby-friendly"
         }
@@ -259,7 +385,7 @@ fn counted_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
         *infants = (*infants).max(count);
         return Some(end);
     }
-    if ROOM.contains(&noun) && !article && !t.is_word(j + 1, "only") {
+    if t.has(j, L_ROOM) && !article && !t.is_word(j + 1, "only") {
         m.rooms.get_or_insert(count);
         return Some(j + 1);
     }
@@ -285,18 +411,25 @@ fn age_noun_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
         }
         k += 1;
     }
-    let age = Age { value: u32::try_from(v).ok()?, months };
+    let age = Age {
+        value: u32::try_from(v).ok()?,
+        months,
+    };
     let mut g = Gender::Any;
-    if let Some(w) = t.word(k) {
-        if CHILD.contains(&w) || INFANT.contains(&w) {
-            g = gender(w);
-            k += 1;
-        }
+    if let Some(w) = t.word(k)
+        && (CHILD.contains(&w) || INFANT.contains(&w))
+    {
+        g = gender(w);
+        k += 1;
     }
     if age.years() >= 18 {
         return Some(k);
     }
-    m.children.push(Children { count: Some(1), ages: vec![age], gender: g });
+    m.children.push(Children {
+        count: Some(1),
+        ages: vec![age],
+        gender: g,
+    });
     Some(k)
 }
 
@@ -315,7 +448,11 @@ fn labelled_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
     if is_child {
         // "kids aged 6 and 9", "our son (7)"
         if let Some((ages, end)) = read_ages(t, i + 1, false) {
-            m.children.push(Children { count: None, ages, gender: gender(noun) });
+            m.children.push(Children {
+                count: None,
+                ages,
+                gender: gender(noun),
+            });
             return Some(end);
         }
     }
@@ -345,7 +482,11 @@ fn labelled_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
     } else {
         let (ages, e) = read_ages(t, end, false).unwrap_or((Vec::new(), end));
         end = e;
-        m.children.push(Children { count: Some(count), ages, gender: Gender::Any });
+        m.children.push(Children {
+            count: Some(count),
+            ages,
+            gender: Gender::Any,
+        });
     }
     Some(end)
 }
@@ -383,7 +524,10 @@ fn phrase_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
         "we" | "there" => {
             // "we are 4", "there will be 6 of us"
             let mut k = i + 1;
-            if t.is_word(k, "are") || t.is_word(k, "re") || t.is_sym(k, '\'') && t.is_word(k + 1, "re") {
+            if t.is_word(k, "are")
+                || t.is_word(k, "re")
+                || t.is_sym(k, '\'') && t.is_word(k + 1, "re")
+            {
                 k += if t.is_sym(k, '\'') { 2 } else { 1 };
             } else if t.is_word(k, "will") && t.is_word(k + 1, "be") {
                 k += 2;
@@ -391,7 +535,12 @@ fn phrase_at(t: &Tokens, i: usize, m: &mut Mentions) -> Option<usize> {
                 return None;
             }
             let (n, end) = read_count(t, k, false)?;
-            if t.word(end).is_some() && !t.is_any(end, &["of", "and", "in", "travelling", "traveling", "people"]) {
+            if t.word(end).is_some()
+                && !t.is_any(
+                    end,
+                    &["of", "and", "in", "travelling", "traveling", "people"],
+                )
+            {
                 return None;
             }
             if t.is_word(end, "of") && !t.is_word(end + 1, "us") {
@@ -517,10 +666,21 @@ pub fn find_party(t: &Tokens) -> Party {
     let mut m = Mentions::default();
     let mut i = 0;
     while i < t.len() {
-        let next = counted_at(t, i, &mut m)
-            .or_else(|| age_noun_at(t, i, &mut m))
-            .or_else(|| labelled_at(t, i, &mut m))
-            .or_else(|| phrase_at(t, i, &mut m));
+        // Most tokens are none of these; the list bits say so without comparing words.
+        let number = t.num(i).is_some();
+        let mut next = None;
+        if number || t.has(i, NUMBER) {
+            next = counted_at(t, i, &mut m);
+        }
+        if next.is_none() && number {
+            next = age_noun_at(t, i, &mut m);
+        }
+        if next.is_none() && t.has(i, L_ADULT | L_CHILD | L_INFANT | L_TOTAL | L_ROOM) {
+            next = labelled_at(t, i, &mut m);
+        }
+        if next.is_none() && t.has(i, PARTY_PHRASE) {
+            next = phrase_at(t, i, &mut m);
+        }
         i = next.filter(|n| *n > i).unwrap_or(i + 1);
     }
     let (child_count, ages) = reconcile_children(&m.children);
@@ -554,7 +714,10 @@ pub fn find_party(t: &Tokens) -> Party {
             Some(n - kids)
         } else if kids == 0 && n >= 3 {
             party.children_without_age = n - 2;
-            party.note = Some(format!("family of {n}: 2 adults and {} children assumed", n - 2));
+            party.note = Some(format!(
+                "family of {n}: 2 adults and {} children assumed",
+                n - 2
+            ));
             Some(2)
         } else {
             None
@@ -588,43 +751,102 @@ mod tests {
 
     #[test]
     fn adults_and_children_with_ages_are_counted() {
-        assert_eq!(summary("We are 2 adults and 2 kids aged 6 and 9."), (Some(2), vec![6, 9], 0, 0));
-        assert_eq!(summary("two adults, two children (6 & 9)"), (Some(2), vec![6, 9], 0, 0));
-        assert_eq!(summary("2 adults + 3 children (ages 4, 7 and 12)"), (Some(2), vec![4, 7, 12], 0, 0));
-        assert_eq!(summary("2 adults and 2 kids, 6 and 9 years old"), (Some(2), vec![6, 9], 0, 0));
+        assert_eq!(
+            summary("We are 2 adults and 2 kids aged 6 and 9."),
+            (Some(2), vec![6, 9], 0, 0)
+        );
+        assert_eq!(
+            summary("two adults, two children (6 & 9)"),
+            (Some(2), vec![6, 9], 0, 0)
+        );
+        assert_eq!(
+            summary("2 adults + 3 children (ages 4, 7 and 12)"),
+            (Some(2), vec![4, 7, 12], 0, 0)
+        );
+        assert_eq!(
+            summary("2 adults and 2 kids, 6 and 9 years old"),
+            (Some(2), vec![6, 9], 0, 0)
+        );
     }
 
     #[test]
     fn children_ages_in_other_phrasings_are_read() {
-        assert_eq!(summary("2 adults and a 7-year-old"), (Some(2), vec![7], 0, 0));
-        assert_eq!(summary("my husband and I with our son (7)"), (Some(2), vec![7], 0, 0));
-        assert_eq!(summary("2 adults, kids aged 4 and 11"), (Some(2), vec![4, 11], 0, 0));
-        assert_eq!(summary("two adults with a 10 year old daughter and a 5yo son"), (Some(2), vec![10, 5], 0, 0));
-        assert_eq!(summary("a son and a daughter, 2 adults"), (Some(2), vec![], 2, 0));
+        assert_eq!(
+            summary("2 adults and a 7-year-old"),
+            (Some(2), vec![7], 0, 0)
+        );
+        assert_eq!(
+            summary("my husband and I with our son (7)"),
+            (Some(2), vec![7], 0, 0)
+        );
+        assert_eq!(
+            summary("2 adults, kids aged 4 and 11"),
+            (Some(2), vec![4, 11], 0, 0)
+        );
+        assert_eq!(
+            summary("two adults with a 10 year old daughter and a 5yo son"),
+            (Some(2), vec![10, 5], 0, 0)
+        );
+        assert_eq!(
+            summary("a son and a daughter, 2 adults"),
+            (Some(2), vec![], 2, 0)
+        );
+        assert_eq!(
+            summary("two adults, our son who is 4"),
+            (Some(2), vec![4], 0, 0)
+        );
+        assert_eq!(
+            summary("A family of four (kids 8 and 11)"),
+            (Some(2), vec![8, 11], 0, 0)
+        );
     }
 
     #[test]
     fn children_mentioned_twice_are_counted_once() {
-        assert_eq!(summary("2 adults and 2 kids. The kids are 6 and 9."), (Some(2), vec![6, 9], 0, 0));
-        assert_eq!(summary("2 adults, 2 kids aged 6 and 9. The 2 kids love snorkelling."), (Some(2), vec![6, 9], 0, 0));
-        assert_eq!(summary("2 boys aged 6 and 9 and a girl aged 4, 2 adults"), (Some(2), vec![6, 9, 4], 0, 0));
+        assert_eq!(
+            summary("2 adults and 2 kids. The kids are 6 and 9."),
+            (Some(2), vec![6, 9], 0, 0)
+        );
+        assert_eq!(
+            summary("2 adults, 2 kids aged 6 and 9. The 2 kids love snorkelling."),
+            (Some(2), vec![6, 9], 0, 0)
+        );
+        assert_eq!(
+            summary("2 boys aged 6 and 9 and a girl aged 4, 2 adults"),
+            (Some(2), vec![6, 9, 4], 0, 0)
+        );
     }
 
     #[test]
     fn infants_come_from_many_phrasings() {
         assert_eq!(summary("2 adults and a baby"), (Some(2), vec![], 0, 1));
-        assert_eq!(summary("two adults and an infant of 10 months"), (Some(2), vec![], 0, 1));
+        assert_eq!(
+            summary("two adults and an infant of 10 months"),
+            (Some(2), vec![], 0, 1)
+        );
         assert_eq!(summary("2 adults, 1 infant"), (Some(2), vec![], 0, 1));
-        assert_eq!(summary("Adults 2\nInfant 1 (11 months)"), (Some(2), vec![], 0, 1));
-        assert_eq!(summary("2 adults with an 18-month-old"), (Some(2), vec![], 0, 1));
-        assert_eq!(summary("2 adults, 2 kids aged 1 and 5"), (Some(2), vec![5], 0, 1));
+        assert_eq!(
+            summary("Adults 2\nInfant 1 (11 months)"),
+            (Some(2), vec![], 0, 1)
+        );
+        assert_eq!(
+            summary("2 adults with an 18-month-old"),
+            (Some(2), vec![], 0, 1)
+        );
+        assert_eq!(
+            summary("2 adults, 2 kids aged 1 and 5"),
+            (Some(2), vec![5], 0, 1)
+        );
     }
 
     #[test]
     fn couples_and_relations_imply_adults() {
         assert_eq!(party("We are a couple looking for a break").adults, Some(2));
         assert_eq!(party("me and my wife would love to go").adults, Some(2));
-        assert_eq!(party("Hi, my wife and I want to see Victoria Falls").adults, Some(2));
+        assert_eq!(
+            party("Hi, my wife and I want to see Victoria Falls").adults,
+            Some(2)
+        );
         assert_eq!(party("My husband, my mother and I").adults, Some(3));
         assert_eq!(party("It's our honeymoon!").adults, Some(2));
         assert_eq!(party("two couples").adults, Some(4));
@@ -634,8 +856,14 @@ mod tests {
 
     #[test]
     fn totals_subtract_the_children() {
-        assert_eq!(party("Four of us (all adults) want 7 nights").adults, Some(4));
-        assert_eq!(summary("6 people: 2 kids aged 3 and 5"), (Some(4), vec![3, 5], 0, 0));
+        assert_eq!(
+            party("Four of us (all adults) want 7 nights").adults,
+            Some(4)
+        );
+        assert_eq!(
+            summary("6 people: 2 kids aged 3 and 5"),
+            (Some(4), vec![3, 5], 0, 0)
+        );
         assert_eq!(party("we are 4 travelling in July").adults, Some(4));
         assert_eq!(party("there will be 5 of us").adults, Some(5));
         assert_eq!(party("No. of guests: 3").adults, Some(3));
@@ -643,7 +871,10 @@ mod tests {
 
     #[test]
     fn a_family_of_n_is_read_carefully() {
-        assert_eq!(summary("family of four, kids aged 6 and 9"), (Some(2), vec![6, 9], 0, 0));
+        assert_eq!(
+            summary("family of four, kids aged 6 and 9"),
+            (Some(2), vec![6, 9], 0, 0)
+        );
         let p = party("we are a family of four");
         assert_eq!((p.adults, p.children_without_age), (Some(2), 2));
         assert!(p.note.is_some());
@@ -660,7 +891,10 @@ mod tests {
 
     #[test]
     fn dates_and_money_are_not_people() {
-        assert_eq!(summary("from 12 to 19 March 2027, R60,000"), (None, vec![], 0, 0));
+        assert_eq!(
+            summary("from 12 to 19 March 2027, R60,000"),
+            (None, vec![], 0, 0)
+        );
         assert_eq!(party("Room 12 is lovely, 2027 visit").rooms, None);
     }
 }

@@ -5,14 +5,14 @@
 //! however many phrases a tenant has.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
+use crate::lexicon::FastMap;
 use crate::tokens::{Kind, Tokens};
 
 /// A set of phrases, each tagged with a caller's id.
 #[derive(Debug, Default)]
 pub struct Phrases {
-    by_first: HashMap<String, Vec<(Vec<String>, usize)>>,
+    by_first: FastMap<String, Vec<(Vec<String>, usize)>>,
 }
 
 /// A phrase found in the text.
@@ -29,12 +29,10 @@ pub struct Found {
 impl Phrases {
     /// Adds `phrase` under `id`. Empty phrases are ignored.
     pub fn add(&mut self, phrase: &str, id: usize) {
-        let t = Tokens::new(phrase);
-        let words: Vec<String> = (0..t.len())
-            .filter(|&i| matches!(t.kind(i), Some(Kind::Word | Kind::Num)) || t.is_sym(i, '&'))
-            .map(|i| fold(t.lower(i)).into_owned())
-            .collect();
-        let Some(first) = words.first().cloned() else { return };
+        let words = split_words(phrase);
+        let Some(first) = words.first().cloned() else {
+            return;
+        };
         let list = self.by_first.entry(first).or_default();
         list.push((words, id));
         // Longest first, so "Kruger National Park" wins over "Kruger".
@@ -79,15 +77,54 @@ impl Phrases {
                         continue 'phrases;
                     }
                 }
-                let matches = if w == "&" { t.is_sym(k, '&') } else { fold(t.lower(k)) == w.as_str() };
+                let matches = if w == "&" {
+                    t.is_sym(k, '&')
+                } else {
+                    fold(t.lower(k)) == w.as_str()
+                };
                 if !matches {
                     continue 'phrases;
                 }
             }
-            return Some(Found { id: *id, start: i, last: k });
+            return Some(Found {
+                id: *id,
+                start: i,
+                last: k,
+            });
         }
         None
     }
+}
+
+/// A phrase's words as the tokenizer splits them: runs of letters, runs of digits, and
+/// `&`, lower-cased and folded; other characters separate words.
+fn split_words(phrase: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut digits = false;
+    for c in phrase.chars() {
+        let letter = c.is_alphabetic() && !c.is_ascii_digit();
+        let digit = c.is_ascii_digit();
+        if (letter || digit) && (word.is_empty() || digits == digit) {
+            word.push(c);
+            digits = digit;
+            continue;
+        }
+        if !word.is_empty() {
+            words.push(fold(&word.to_lowercase()).into_owned());
+            word.clear();
+        }
+        if letter || digit {
+            word.push(c);
+            digits = digit;
+        } else if c == '&' {
+            words.push("&".to_owned());
+        }
+    }
+    if !word.is_empty() {
+        words.push(fold(&word.to_lowercase()).into_owned());
+    }
+    words
 }
 
 /// Lower-case `s` without accents (`é` → `e`), so "Réunion" matches "Reunion".
@@ -128,7 +165,10 @@ mod tests {
         for (s, id) in phrases {
             p.add(s, *id);
         }
-        p.find_all(&Tokens::new(text)).iter().map(|f| f.id).collect()
+        p.find_all(&Tokens::new(text))
+            .iter()
+            .map(|f| f.id)
+            .collect()
     }
 
     #[test]

@@ -7,21 +7,20 @@ use crate::html;
 
 /// The most text analysed per email. Enquiries are short; this bounds the work for a long
 /// newsletter or thread whatever the host's size limit is.
-pub const MAX_TEXT: usize = 48 * 1024;
+pub const MAX_TEXT: usize = 32 * 1024;
 
 /// The most HTML converted per email.
-const MAX_HTML: usize = 256 * 1024;
+const MAX_HTML: usize = 128 * 1024;
 
 /// The body as normalised text: the plain part, or the HTML part converted when there is
 /// no plain part worth reading.
 pub fn body(email: &InboundEmail) -> String {
     let plain = email.text.as_deref().filter(|t| !t.trim().is_empty());
-    let raw = match (plain, email.html.as_deref()) {
-        (Some(t), _) => t.to_owned(),
-        (None, Some(h)) => html::to_text(truncate(h, MAX_HTML)),
+    match (plain, email.html.as_deref()) {
+        (Some(t), _) => normalise(truncate(t, MAX_TEXT)),
+        (None, Some(h)) => normalise(&html::to_text(truncate(h, MAX_HTML), MAX_TEXT)),
         (None, None) => String::new(),
-    };
-    normalise(truncate(&raw, MAX_TEXT))
+    }
 }
 
 /// `s` cut to at most `max` bytes, at a character boundary.
@@ -40,13 +39,24 @@ pub fn truncate(s: &str, max: usize) -> &str {
 /// invisible characters removed, so that the extractors see one spelling of each.
 pub fn normalise(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Plain ASCII other than CR and tab is copied in runs.
+        if b.is_ascii() && b != b'\r' && b != b'\t' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&s[run..i]);
+        let c = s[i..].chars().next().unwrap_or(' ');
+        i += c.len_utf8();
         match c {
             '\r' => {
                 out.push('\n');
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
+                if bytes.get(i) == Some(&b'\n') {
+                    i += 1;
                 }
             }
             '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{fe58}' | '\u{fe63}' | '\u{ff0d}' => {
@@ -61,18 +71,30 @@ pub fn normalise(s: &str) -> String {
             '\u{2026}' => out.push_str("..."),
             _ => out.push(c),
         }
+        run = i;
     }
+    out.push_str(&s[run..]);
     out
+}
+
+/// Whether `s` starts with `prefix` (ASCII), ignoring ASCII case.
+pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 /// Whether `line` (trimmed) opens a quoted reply, looking at the next line too because
 /// "On …, Name <address> wrote:" is often wrapped.
 fn reply_header(line: &str, next: Option<&str>) -> bool {
     let l = line.trim();
-    let lower_starts = |p: &str| l.len() >= p.len() && l.is_char_boundary(p.len()) && l[..p.len()].eq_ignore_ascii_case(p);
+    let lower_starts = |p: &str| {
+        l.len() >= p.len() && l.is_char_boundary(p.len()) && l[..p.len()].eq_ignore_ascii_case(p)
+    };
     let ends_wrote = |s: &str| {
         let s = s.trim_end();
-        s.ends_with("wrote:") || s.ends_with("schrieb:") || s.ends_with("a écrit :") || s.ends_with("a écrit:")
+        s.ends_with("wrote:")
+            || s.ends_with("schrieb:")
+            || s.ends_with("a écrit :")
+            || s.ends_with("a écrit:")
     };
     if lower_starts("-----original message") || lower_starts("----- original message") {
         return true;
@@ -89,7 +111,11 @@ pub fn header_block_at(lines: &[&str], i: usize) -> bool {
     if key(lines[i]).as_deref() != Some("from") {
         return false;
     }
-    let following: Vec<String> = lines[i + 1..].iter().take(4).filter_map(|l| key(l)).collect();
+    let following: Vec<String> = lines[i + 1..]
+        .iter()
+        .take(4)
+        .filter_map(|l| key(l))
+        .collect();
     following.iter().any(|k| k == "sent" || k == "date")
         && following.iter().any(|k| k == "to" || k == "subject")
 }
@@ -99,8 +125,13 @@ pub fn header_key(line: &str) -> Option<&str> {
     let l = line.trim_start_matches(['>', ' ', '*']);
     let colon = l.find(':')?;
     let key = l[..colon].trim_end_matches('*').trim();
-    const KEYS: &[&str] = &["from", "sent", "date", "to", "cc", "subject", "reply-to", "bcc", "von", "an", "betreff", "gesendet", "de", "envoyé", "objet", "à"];
-    KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)).then_some(key)
+    const KEYS: &[&str] = &[
+        "from", "sent", "date", "to", "cc", "subject", "reply-to", "bcc", "von", "an", "betreff",
+        "gesendet", "de", "envoyé", "objet", "à",
+    ];
+    KEYS.iter()
+        .any(|k| k.eq_ignore_ascii_case(key))
+        .then_some(key)
 }
 
 /// `text` without quoted replies: `>` lines are dropped, and everything from a reply
@@ -117,11 +148,11 @@ pub fn strip_quoted(text: &str) -> String {
         if reply_header(line, lines.get(i + 1).copied()) || header_block_at(&lines, i) {
             break;
         }
-        if is_underscore_rule(trimmed) && lines.get(i + 1).is_some_and(|n| header_key(n).is_some()) {
+        if is_underscore_rule(trimmed) && lines.get(i + 1).is_some_and(|n| header_key(n).is_some())
+        {
             break;
         }
-        let lower = trimmed.to_ascii_lowercase();
-        if lower.starts_with("sent from my ") || lower.starts_with("get outlook for ") {
+        if starts_with_ci(trimmed, "sent from my ") || starts_with_ci(trimmed, "get outlook for ") {
             continue;
         }
         out.push_str(line);
@@ -145,7 +176,10 @@ mod tests {
 
     #[test]
     fn typography_is_normalised() {
-        assert_eq!(normalise("12–19 March\r\nR\u{a0}60 000 – we\u{2019}d\u{200b}"), "12-19 March\nR 60 000 - we'd");
+        assert_eq!(
+            normalise("12–19 March\r\nR\u{a0}60 000 – we\u{2019}d\u{200b}"),
+            "12-19 March\nR 60 000 - we'd"
+        );
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct Token {
     pub newline_before: bool,
     /// Whether an empty line separates it from the previous token.
     pub blank_before: bool,
+    /// The word lists its word is in ([`crate::lexicon`] bits).
+    pub class: u32,
 }
 
 /// The tokens of a text, with a lower-cased copy of the text for matching.
@@ -103,6 +105,11 @@ impl<'a> Tokens<'a> {
     /// Whether token `i` is the (lower-case) word `w`.
     pub fn is_word(&self, i: usize, w: &str) -> bool {
         self.word(i) == Some(w)
+    }
+
+    /// Whether token `i`'s word is in any of the lists `bits` ([`crate::lexicon`]).
+    pub fn has(&self, i: usize, bits: u32) -> bool {
+        self.toks.get(i).is_some_and(|t| t.class & bits != 0)
     }
 
     /// Whether token `i` is one of the (lower-case) words `ws`.
@@ -254,7 +261,10 @@ fn url_end(bytes: &[u8], lower: &[u8], p: usize) -> Option<usize> {
     let mut q = p;
     while q < bytes.len()
         && !bytes[q].is_ascii_whitespace()
-        && !matches!(bytes[q], b'<' | b'>' | b'"' | b'\'' | b'(' | b')' | b'[' | b']')
+        && !matches!(
+            bytes[q],
+            b'<' | b'>' | b'"' | b'\'' | b'(' | b')' | b'[' | b']'
+        )
     {
         q += 1;
     }
@@ -308,6 +318,7 @@ fn tokenize(text: &str, lower: &str) -> Vec<Token> {
                 space_before: space || toks.is_empty(),
                 newline_before: newlines > 0,
                 blank_before: newlines > 1,
+                class: 0,
             });
         };
         let end;
@@ -332,10 +343,12 @@ fn tokenize(text: &str, lower: &str) -> Vec<Token> {
             } else {
                 end = word_end(text, p);
                 push(Kind::Word, end, 0);
+                classify(&mut toks, lower);
             }
         } else if c.is_alphabetic() {
             end = word_end(text, p);
             push(Kind::Word, end, 0);
+            classify(&mut toks, lower);
         } else {
             end = p + clen;
             push(Kind::Sym, end, u64::from(u32::from(c)));
@@ -345,6 +358,15 @@ fn tokenize(text: &str, lower: &str) -> Vec<Token> {
         newlines = 0;
     }
     toks
+}
+
+/// Looks up the lists of the word just pushed.
+fn classify(toks: &mut [Token], lower: &str) {
+    if let Some(t) = toks.last_mut() {
+        t.class = lower
+            .get(t.start as usize..t.end as usize)
+            .map_or(0, crate::lexicon::classes);
+    }
 }
 
 fn word_end(text: &str, p: usize) -> usize {
@@ -371,7 +393,10 @@ mod tests {
     fn letters_digits_and_symbols_split_apart() {
         let k = kinds("R60,000 for 3rd-April");
         let raws: Vec<&str> = k.iter().map(|(_, r)| r.as_str()).collect();
-        assert_eq!(raws, ["R", "60", ",", "000", "for", "3", "rd", "-", "April"]);
+        assert_eq!(
+            raws,
+            ["R", "60", ",", "000", "for", "3", "rd", "-", "April"]
+        );
         assert_eq!(k[1].0, Kind::Num);
         assert_eq!(k[2].0, Kind::Sym);
     }

@@ -2,8 +2,7 @@
 //! into the quote currency, each kept as a component.
 
 use caravan_sdk::{
-    FxRate, LineCost, Money, Party, PluginError, PriceComponent, PricedLine, QuoteLine,
-    ServiceType,
+    FxRate, LineCost, Money, Party, PluginError, PriceComponent, PricedLine, QuoteLine, ServiceType,
 };
 
 use crate::money::{BPS, Conversion, Part, div_round, mul, percent, sum, to_i64};

@@ -23,10 +23,14 @@ pub fn line(
     let fee_currency = money::code(&fee.currency).ok_or_else(|| {
         PluginError::new(
             "invalid-config",
-            format!("The park fee currency `{}` is not an ISO 4217 code.", fee.currency),
+            format!(
+                "The park fee currency `{}` is not an ISO 4217 code.",
+                fee.currency
+            ),
         )
     })?;
-    let stay = |nightly: i64, people: usize| mul(mul(nightly.into(), people as i128)?, nights.into());
+    let stay =
+        |nightly: i64, people: usize| mul(mul(nightly.into(), people as i128)?, nights.into());
     let over = over_nights(nights);
 
     let (mut older, mut children, mut young) = (Vec::new(), Vec::new(), 0);
@@ -138,7 +142,15 @@ mod tests {
 
     #[test]
     fn fees_are_converted_into_the_quote_currency() {
-        let draft = line(&mara(), "Maasai Mara", &party(2, &[8], 0), 7, "ZAR", &usd_zar()).unwrap();
+        let draft = line(
+            &mara(),
+            "Maasai Mara",
+            &party(2, &[8], 0),
+            7,
+            "ZAR",
+            &usd_zar(),
+        )
+        .unwrap();
         assert_eq!(
             parts(&draft),
             [
@@ -173,7 +185,10 @@ mod tests {
             parts(&draft),
             [
                 ("Park fees: 1 adult × 1 night", 8_000),
-                ("Park fees: 1 child aged 15 at the adult fee × 1 night", 8_000),
+                (
+                    "Park fees: 1 child aged 15 at the adult fee × 1 night",
+                    8_000
+                ),
                 ("Park fees: 1 child aged 8 × 1 night", 4_000),
             ]
         );
@@ -181,7 +196,15 @@ mod tests {
 
     #[test]
     fn fees_in_a_currency_without_a_rate_are_missing_fx() {
-        let err = line(&mara(), "Maasai Mara", &party(2, &[], 0), 7, "EUR", &usd_zar()).unwrap_err();
+        let err = line(
+            &mara(),
+            "Maasai Mara",
+            &party(2, &[], 0),
+            7,
+            "EUR",
+            &usd_zar(),
+        )
+        .unwrap_err();
         assert_eq!(err.code, "missing-fx");
     }
 }

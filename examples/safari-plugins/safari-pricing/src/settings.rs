@@ -135,11 +135,26 @@ mod tests {
             ("markup_bps", json!("15%")),
             ("markup_bps", json!(150_000)),
             ("markup_bps", json!(-1)),
-            ("park_fees", json!({"Mara": {"adult": 80.5, "child": 40, "currency": "USD"}})),
-            ("park_fees", json!({"Mara": {"adult": -1, "child": 0, "currency": "USD"}})),
-            ("park_fees", json!({"Mara": {"adult": 1, "child": 0, "currency": "dollars"}})),
-            ("park_fees", json!({"Mara": {"adult": 1, "currency": "USD"}})),
-            ("park_fees", json!({"Mara": {"adult": 1, "child": 0, "currency": "USD", "x": 1}})),
+            (
+                "park_fees",
+                json!({"Mara": {"adult": 80.5, "child": 40, "currency": "USD"}}),
+            ),
+            (
+                "park_fees",
+                json!({"Mara": {"adult": -1, "child": 0, "currency": "USD"}}),
+            ),
+            (
+                "park_fees",
+                json!({"Mara": {"adult": 1, "child": 0, "currency": "dollars"}}),
+            ),
+            (
+                "park_fees",
+                json!({"Mara": {"adult": 1, "currency": "USD"}}),
+            ),
+            (
+                "park_fees",
+                json!({"Mara": {"adult": 1, "child": 0, "currency": "USD", "x": 1}}),
+            ),
             ("park_fees", json!([8000, 4000])),
         ] {
             clear_config();

@@ -120,7 +120,10 @@ fn the_dry_run_file_uses_the_field_names_and_enum_forms_of_the_contract() {
     let request = dry_run_request();
     assert_eq!(request.trip.destination, "Maasai Mara");
     assert_eq!(request.trip.party.children_ages, [8]);
-    assert_eq!(request.options[0].lines[0].service, ServiceType::Accommodation);
+    assert_eq!(
+        request.options[0].lines[0].service,
+        ServiceType::Accommodation
+    );
     assert!(matches!(
         request.options[0].lines[0].cost,
         LineCost::Nightly(_)

@@ -47,6 +47,8 @@ fn priced(request: PricingRequest, total: i64) -> PricedQuote {
     }
 }
 
+// Unbounded on purpose: the sandbox must turn the stack overflow into a trap.
+#[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
     // black_box keeps the compiler from turning the recursion into a loop.
     black_box(depth) + recurse(black_box(depth + 1))
