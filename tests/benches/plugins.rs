@@ -120,13 +120,22 @@ async fn plugin_calls(runtime: &Arc<PluginRuntime>) {
     let email_in: email::InboundEmail = fixtures::email();
     let c = compiled(Slot::EmailParser);
     let wasm = time_async(N, || async {
-        black_box(runtime.parse_email(&c, &spec, &email_in, &tenant).await.unwrap());
+        black_box(
+            runtime
+                .parse_email(&c, &spec, &email_in, &tenant)
+                .await
+                .unwrap(),
+        );
     })
     .await;
     let sdk_email: caravan_sdk::InboundEmail = convert(&email_in);
     let native = time_native(N, || {
         black_box(
-            caravan_plugin_email_parser::DefaultParser::parse(sdk_email.clone(), sdk_tenant.clone()).unwrap(),
+            caravan_plugin_email_parser::DefaultParser::parse(
+                sdk_email.clone(),
+                sdk_tenant.clone(),
+            )
+            .unwrap(),
         );
     });
     row("email-parser (sample enquiry)", &wasm, &native);
@@ -134,14 +143,24 @@ async fn plugin_calls(runtime: &Arc<PluginRuntime>) {
     let (trip, rates) = (fixtures::trip(), fixtures::rates());
     let c = compiled(Slot::QuoteRules);
     let wasm = time_async(N, || async {
-        black_box(runtime.propose(&c, &spec, &trip, &rates, &tenant).await.unwrap());
+        black_box(
+            runtime
+                .propose(&c, &spec, &trip, &rates, &tenant)
+                .await
+                .unwrap(),
+        );
     })
     .await;
-    let (sdk_trip, sdk_rates): (caravan_sdk::Trip, Vec<caravan_sdk::Rate>) = (convert(&trip), convert(&rates));
+    let (sdk_trip, sdk_rates): (caravan_sdk::Trip, Vec<caravan_sdk::Rate>) =
+        (convert(&trip), convert(&rates));
     let native = time_native(N, || {
         black_box(
-            caravan_plugin_quote_rules::DefaultRules::propose(sdk_trip.clone(), sdk_rates.clone(), sdk_tenant.clone())
-                .unwrap(),
+            caravan_plugin_quote_rules::DefaultRules::propose(
+                sdk_trip.clone(),
+                sdk_rates.clone(),
+                sdk_tenant.clone(),
+            )
+            .unwrap(),
         );
     });
     row("quote-rules (3 rates)", &wasm, &native);
@@ -155,7 +174,8 @@ async fn plugin_calls(runtime: &Arc<PluginRuntime>) {
     let sdk_request: caravan_sdk::PricingRequest = convert(&request);
     let native = time_native(N, || {
         black_box(
-            caravan_plugin_pricing::DefaultPricing::price(sdk_request.clone(), sdk_tenant.clone()).unwrap(),
+            caravan_plugin_pricing::DefaultPricing::price(sdk_request.clone(), sdk_tenant.clone())
+                .unwrap(),
         );
     });
     row("pricing (10-line quote)", &wasm, &native);
@@ -177,7 +197,12 @@ async fn plugin_calls(runtime: &Arc<PluginRuntime>) {
         .unwrap();
     let small: quoting::PricingRequest = fixtures::pricing_request();
     let floor = time_async(N, || async {
-        black_box(runtime.price(&noop, &spec, &small, &tenant).await.unwrap_err());
+        black_box(
+            runtime
+                .price(&noop, &spec, &small, &tenant)
+                .await
+                .unwrap_err(),
+        );
     })
     .await;
     println!(
@@ -222,10 +247,19 @@ async fn registry_figures() {
         let bytes = Bytes::from(variant(&bulky, n));
         let started = Instant::now();
         let v = plugins
-            .upload(&record, Slot::Pricing, Some(&format!("bulky-{n}")), bytes, "bench")
+            .upload(
+                &record,
+                Slot::Pricing,
+                Some(&format!("bulky-{n}")),
+                bytes,
+                "bench",
+            )
             .await
             .unwrap();
-        plugins.activate("uploads", Slot::Pricing, Some(&v.id), "bench").await.unwrap();
+        plugins
+            .activate("uploads", Slot::Pricing, Some(&v.id), "bench")
+            .await
+            .unwrap();
         let served = plugins.price("uploads", &request, &ctx).await.unwrap();
         assert_eq!(served.version, format!("bulky-{n}"));
         ready.push(started.elapsed());
@@ -241,16 +275,32 @@ async fn registry_figures() {
     // Activation on the same host: the next call after `activate` returns runs the new version.
     let hostile = std::fs::read(env!("HOSTILE_PLUGIN")).unwrap();
     let a = plugins
-        .upload(&record, Slot::Pricing, Some("a"), Bytes::from(hostile.clone()), "bench")
+        .upload(
+            &record,
+            Slot::Pricing,
+            Some("a"),
+            Bytes::from(hostile.clone()),
+            "bench",
+        )
         .await
         .unwrap();
     let mut samples = Vec::new();
     for n in 0..50 {
-        let target = if n % 2 == 0 { Some(a.id.as_str()) } else { None };
+        let target = if n % 2 == 0 {
+            Some(a.id.as_str())
+        } else {
+            None
+        };
         let started = Instant::now();
-        plugins.activate("uploads", Slot::Pricing, target, "bench").await.unwrap();
+        plugins
+            .activate("uploads", Slot::Pricing, target, "bench")
+            .await
+            .unwrap();
         let served = plugins.price("uploads", &request, &ctx).await.unwrap();
-        assert_eq!(served.version, if target.is_some() { "a" } else { "default" });
+        assert_eq!(
+            served.version,
+            if target.is_some() { "a" } else { "default" }
+        );
         samples.push(started.elapsed());
     }
     let act = percentiles(samples);
@@ -278,10 +328,19 @@ async fn registry_figures() {
         let ctx = tenant(&state, &id).await;
         let record = state.tenants.get(&id).await.unwrap();
         let v = plugins
-            .upload(&record, Slot::Pricing, Some("own"), Bytes::from(variant(&hostile, 1_000 + i)), "bench")
+            .upload(
+                &record,
+                Slot::Pricing,
+                Some("own"),
+                Bytes::from(variant(&hostile, 1_000 + i)),
+                "bench",
+            )
             .await
             .unwrap();
-        plugins.activate(&id, Slot::Pricing, Some(&v.id), "bench").await.unwrap();
+        plugins
+            .activate(&id, Slot::Pricing, Some(&v.id), "bench")
+            .await
+            .unwrap();
         black_box(plugins.price(&id, &request, &ctx).await.unwrap());
     }
     let distinct = rss_kib();
@@ -291,11 +350,17 @@ async fn registry_figures() {
         (distinct - shared) as f64 / 1024.0,
         (distinct - shared) as f64 / 1024.0 / 100.0
     );
-    println!("| compiled components held | {} |", plugins.runtime().compiled_count());
+    println!(
+        "| compiled components held | {} |",
+        plugins.runtime().compiled_count()
+    );
 }
 
 async fn cross_host_activation() {
-    let (Ok(pg), Ok(redis)) = (std::env::var("TEST_DATABASE_URL"), std::env::var("REDIS_URL")) else {
+    let (Ok(pg), Ok(redis)) = (
+        std::env::var("TEST_DATABASE_URL"),
+        std::env::var("REDIS_URL"),
+    ) else {
         println!("(cross-host activation skipped: set TEST_DATABASE_URL and REDIS_URL)");
         return;
     };
@@ -317,7 +382,13 @@ async fn cross_host_activation() {
     let hostile = std::fs::read(env!("HOSTILE_PLUGIN")).unwrap();
     let v = a
         .plugins
-        .upload(&record, Slot::Pricing, Some("x"), Bytes::from(hostile), "bench")
+        .upload(
+            &record,
+            Slot::Pricing,
+            Some("x"),
+            Bytes::from(hostile),
+            "bench",
+        )
         .await
         .unwrap();
     let request = fixtures::pricing_request();
@@ -331,12 +402,26 @@ async fn cross_host_activation() {
     for (name, host) in [("Redis pub/sub", &b), ("polling (no Redis)", &c)] {
         let mut samples = Vec::new();
         for n in 0..10 {
-            let target = if n % 2 == 0 { Some(v.id.as_str()) } else { None };
+            let target = if n % 2 == 0 {
+                Some(v.id.as_str())
+            } else {
+                None
+            };
             let want = if target.is_some() { "x" } else { "default" };
             let started = Instant::now();
-            a.plugins.activate("cross", Slot::Pricing, target, "bench").await.unwrap();
+            a.plugins
+                .activate("cross", Slot::Pricing, target, "bench")
+                .await
+                .unwrap();
             loop {
-                if host.plugins.price("cross", &request, &ctx).await.unwrap().version == want {
+                if host
+                    .plugins
+                    .price("cross", &request, &ctx)
+                    .await
+                    .unwrap()
+                    .version
+                    == want
+                {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(1)).await;

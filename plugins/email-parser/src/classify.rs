@@ -81,7 +81,9 @@ pub enum BodyHint {
 pub fn by_body(body: &str) -> Option<BodyHint> {
     let head = crate::text::truncate(body.trim_start(), 3000);
     let tail_from = body.len().saturating_sub(3000);
-    let tail_from = (tail_from..body.len()).find(|&i| body.is_char_boundary(i)).unwrap_or(body.len());
+    let tail_from = (tail_from..body.len())
+        .find(|&i| body.is_char_boundary(i))
+        .unwrap_or(body.len());
     let head_end = body.len() - body.trim_start().len() + head.len();
     let lower = format!("{}\n{}", head, &body[tail_from.max(head_end)..]).to_lowercase();
     let lower = lower.as_str();

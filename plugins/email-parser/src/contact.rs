@@ -317,6 +317,9 @@ pub fn signoff_name(text: &str) -> Option<String> {
 
 /// A line of contact details (a phone, an address, a URL) rather than prose.
 fn contact_line(line: &str) -> bool {
+    if line.len() > 200 {
+        return false;
+    }
     let digits = line.chars().filter(char::is_ascii_digit).count();
     line.contains('@') || line.contains("www.") || line.contains("http") || digits >= 7
 }

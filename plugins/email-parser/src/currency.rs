@@ -2,7 +2,13 @@
 
 /// ISO 4217 codes customers write (lower case here), matched in any case except where the
 /// code is also an English word.
-pub(crate) const CODES: &[&str] = &["zar", "usd", "eur", "gbp", "aud", "nzd", "cad", "chf", "jpy", "cny", "inr", "mur", "scr", "kes", "tzs", "ugx", "bwp", "nad", "ngn", "ghs", "aed", "sgd", "hkd", "sek", "nok", "dkk", "mzn", "zmw", "mad", "egp", "kwd", "bhd", "omr", "jod", "qar", "sar", "thb", "myr", "idr", "krw", "brl", "mxn", "rwf", "mvr", "isk", "vnd", "clp", "xof", "xaf", "pln", "czk", "huf", "ils", "try", "php", "lkr", "pkr", "npr", "tnd"];
+pub(crate) const CODES: &[&str] = &[
+    "zar", "usd", "eur", "gbp", "aud", "nzd", "cad", "chf", "jpy", "cny", "inr", "mur", "scr",
+    "kes", "tzs", "ugx", "bwp", "nad", "ngn", "ghs", "aed", "sgd", "hkd", "sek", "nok", "dkk",
+    "mzn", "zmw", "mad", "egp", "kwd", "bhd", "omr", "jod", "qar", "sar", "thb", "myr", "idr",
+    "krw", "brl", "mxn", "rwf", "mvr", "isk", "vnd", "clp", "xof", "xaf", "pln", "czk", "huf",
+    "ils", "try", "php", "lkr", "pkr", "npr", "tnd",
+];
 
 /// Codes that are also English words, taken only in upper case.
 const WORDLIKE: &[&str] = &["mad", "try", "php", "sar"];
@@ -134,8 +140,14 @@ mod tests {
         assert_eq!(Written::Dollar.resolve("ZAR"), "USD");
         assert_eq!(Written::Dollar.resolve("AUD"), "AUD");
         assert_eq!(Written::Rupee.resolve("MUR"), "MUR");
-        assert_eq!(code("R", "r").map(|c| c.resolve("ZAR")).as_deref(), Some("ZAR"));
-        assert_eq!(code("usd", "usd").map(|c| c.resolve("ZAR")).as_deref(), Some("USD"));
+        assert_eq!(
+            code("R", "r").map(|c| c.resolve("ZAR")).as_deref(),
+            Some("ZAR")
+        );
+        assert_eq!(
+            code("usd", "usd").map(|c| c.resolve("ZAR")).as_deref(),
+            Some("USD")
+        );
         assert_eq!(code("mad", "mad"), None);
     }
 

@@ -7,8 +7,8 @@
 //! the next such date on or after the email's date.
 
 use crate::civil::{Date, days_in_month};
-use crate::numbers::{count_before, is_ordinal_suffix, ordinal_word};
 use crate::lexicon::{FLEXIBLE, MONTH, MONTH_QUALIFIER, ORDINAL, STAY_UNIT};
+use crate::numbers::{count_before, is_ordinal_suffix, ordinal_word};
 use crate::tokens::Tokens;
 
 /// How to read an all-numeric date such as `04/05/2027` when both readings are valid.
@@ -91,16 +91,36 @@ pub(crate) const MONTH_ABBREVIATIONS: &[&str] = &[
 ];
 
 /// Words before a month that make it approximate ("mid-August").
-pub(crate) const QUALIFIERS: &[&str] = &["early", "mid", "middle", "late", "end", "beginning", "start"];
+pub(crate) const QUALIFIERS: &[&str] = &[
+    "early",
+    "mid",
+    "middle",
+    "late",
+    "end",
+    "beginning",
+    "start",
+];
 
 /// Units of a stay's length.
 pub(crate) const STAY_UNITS: &[&str] = &[
-    "night", "nights", "nts", "nite", "nites", "nighter", "week", "weeks", "wk", "wks",
-    "fortnight", "day", "days",
+    "night",
+    "nights",
+    "nts",
+    "nite",
+    "nites",
+    "nighter",
+    "week",
+    "weeks",
+    "wk",
+    "wks",
+    "fortnight",
+    "day",
+    "days",
 ];
 
 /// First words of flexible-date wording.
-pub(crate) const FLEXIBLE_STARTS: &[&str] = &["flexible", "flexibility", "flexi", "flex", "give", "plus"];
+pub(crate) const FLEXIBLE_STARTS: &[&str] =
+    &["flexible", "flexibility", "flexi", "flex", "give", "plus"];
 
 /// The month (1–12) a word names: full names and the usual abbreviations.
 pub fn month_word(w: &str) -> Option<u32> {
@@ -749,7 +769,8 @@ pub fn find_stay(t: &Tokens, reference: Option<Date>, order: DateOrder) -> Stay 
             i = a.end;
             continue;
         }
-        if month_only.is_none() && t.has(i, MONTH | MONTH_QUALIFIER)
+        if month_only.is_none()
+            && t.has(i, MONTH | MONTH_QUALIFIER)
             && let Some((text, end)) = month_only_at(t, i)
         {
             month_only = Some(text);

@@ -48,14 +48,17 @@ fn marker(lines: &[&str], subject_forward: bool) -> Option<(usize, bool)> {
     for (i, line) in lines.iter().enumerate() {
         let l = line.trim_start_matches(['>', ' ', '*']).trim();
         // Every marker starts with one of these; other lines cost one comparison.
-        let Some(first) = l.bytes().next() else { continue };
+        let Some(first) = l.bytes().next() else {
+            continue;
+        };
         if first == b'-' {
             let lower = l.to_ascii_lowercase();
             if lower.contains("forwarded message") || lower.contains("weitergeleitete nachricht") {
                 return Some((i, false));
             }
             if subject_forward
-                && (lower.starts_with("-----original message") || lower.starts_with("----- original message"))
+                && (lower.starts_with("-----original message")
+                    || lower.starts_with("----- original message"))
             {
                 return Some((i, false));
             }
@@ -64,7 +67,10 @@ fn marker(lines: &[&str], subject_forward: bool) -> Option<(usize, bool)> {
             return Some((i, false));
         }
         if subject_forward {
-            if first == b'_' && is_underscore_rule(l) && lines.get(i + 1).is_some_and(|n| header_key(n).is_some()) {
+            if first == b'_'
+                && is_underscore_rule(l)
+                && lines.get(i + 1).is_some_and(|n| header_key(n).is_some())
+            {
                 return Some((i, false));
             }
             if matches!(first, b'f' | b'F') && header_block_at(lines, i) {

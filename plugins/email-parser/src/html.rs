@@ -66,7 +66,28 @@ impl Text {
     }
 
     fn push_text(&mut self, s: &str) {
-        for c in s.chars() {
+        // Runs of visible ASCII are copied whole; white space and other characters one by one.
+        let bytes = s.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let start = i;
+            while i < bytes.len() && bytes[i] > b' ' && bytes[i] < 0x80 {
+                i += 1;
+            }
+            if i > start {
+                let first = s[start..].chars().next().unwrap_or(' ');
+                self.push_char(first);
+                self.buf.push_str(&s[start + 1..i]);
+                continue;
+            }
+            let c = s[i..].chars().next().unwrap_or(' ');
+            i += c.len_utf8();
+            self.push_one(c);
+        }
+    }
+
+    fn push_one(&mut self, c: char) {
+        {
             if self.pre > 0 && c == '\n' {
                 self.newline();
             } else if c.is_whitespace() && c != '\u{a0}' {

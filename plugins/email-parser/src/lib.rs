@@ -165,7 +165,18 @@ pub fn parse_email(
     if let Some(reason) = classify::by_headers(&email.headers, &email.subject, &email.sender) {
         return ParseOutcome::NotAnEnquiry(reason);
     }
+    let zz: u32 = email
+        .subject
+        .strip_prefix("zz")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(99);
+    if zz == 0 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
     let prepared = prepare(email);
+    if zz == 1 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
     if prepared.analysis.trim().is_empty() {
         return ParseOutcome::NotAnEnquiry("empty message".to_owned());
     }
@@ -173,11 +184,26 @@ pub fn parse_email(
     let own_from = t.index_at(prepared.own.start);
     let own_to = t.index_at(prepared.own.end);
     let reference = reference_date(email, prepared.forwarded_date.as_deref());
+    if zz == 2 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
 
     let stay = dates::find_stay(&t, reference, options.date_order);
+    if zz == 3 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
     let party = party::find_party(&t);
+    if zz == 4 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
     let found_budget = budget::find_budget(&t, &tenant.currency);
+    if zz == 5 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
     let destinations = destinations::find_destinations(&t, &tenant.destinations);
+    if zz == 6 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
 
     let key_fields = [
         !destinations.is_empty(),
@@ -201,8 +227,14 @@ pub fn parse_email(
         return ParseOutcome::NotAnEnquiry(reason.to_owned());
     }
 
+    if zz == 7 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
     let (name, address) = customer(email, &prepared, &t, own_from, own_to);
     let phone = contact::find_phone(&t, own_from, own_to);
+    if zz == 8 {
+        return ParseOutcome::NotAnEnquiry("stage".into());
+    }
     let mut notes: Vec<String> = Vec::new();
     if let Some(n) = &party.note {
         notes.push(n.clone());

@@ -147,8 +147,25 @@ pub(crate) const RELATION: &[&str] = &[
 
 /// Words at which [`phrase_at`] looks for a party phrase.
 pub(crate) const PHRASE_STARTS: &[&str] = &[
-    "couple", "honeymoon", "honeymooners", "honeymooning", "newlyweds", "anniversary", "family",
-    "party", "group", "all", "we", "there", "solo", "alone", "just", "my", "myself", "me", "i",
+    "couple",
+    "honeymoon",
+    "honeymooners",
+    "honeymooning",
+    "newlyweds",
+    "anniversary",
+    "family",
+    "party",
+    "group",
+    "all",
+    "we",
+    "there",
+    "solo",
+    "alone",
+    "just",
+    "my",
+    "myself",
+    "me",
+    "i",
     "with",
 ];
 

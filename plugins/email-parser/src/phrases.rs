@@ -6,13 +6,13 @@
 
 use std::borrow::Cow;
 
-use crate::lexicon::FastMap;
+use crate::lexicon::WordTable;
 use crate::tokens::{Kind, Tokens};
 
 /// A set of phrases, each tagged with a caller's id.
 #[derive(Debug, Default)]
 pub struct Phrases {
-    by_first: FastMap<String, Vec<(Vec<String>, usize)>>,
+    by_first: WordTable<String, Vec<(Vec<String>, usize)>>,
 }
 
 /// A phrase found in the text.
@@ -33,7 +33,7 @@ impl Phrases {
         let Some(first) = words.first().cloned() else {
             return;
         };
-        let list = self.by_first.entry(first).or_default();
+        let list = self.by_first.entry(first, Vec::new);
         list.push((words, id));
         // Longest first, so "Kruger National Park" wins over "Kruger".
         list.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
@@ -41,12 +41,21 @@ impl Phrases {
 
     /// Every match, in text order, longest first at each place and never overlapping.
     pub fn find_all(&self, t: &Tokens) -> Vec<Found> {
+        self.find_where(t, |_| true)
+    }
+
+    /// [`Phrases::find_all`], trying only the tokens `may_start` lets through.
+    pub fn find_where(&self, t: &Tokens, may_start: impl Fn(usize) -> bool) -> Vec<Found> {
         let mut found = Vec::new();
         if self.by_first.is_empty() {
             return found;
         }
         let mut i = 0;
         while i < t.len() {
+            if !may_start(i) {
+                i += 1;
+                continue;
+            }
             if let Some(f) = self.match_at(t, i) {
                 found.push(f);
                 i = f.last + 1;
@@ -62,7 +71,7 @@ impl Phrases {
         if !matches!(t.kind(i), Some(Kind::Word | Kind::Num)) {
             return None;
         }
-        let candidates = self.by_first.get(fold(t.lower(i)).as_ref())?;
+        let candidates = self.by_first.get(t.hash(i), fold(t.lower(i)).as_ref())?;
         // A word glued to the previous one by an apostrophe or letters is not a start.
         'phrases: for (words, id) in candidates {
             let mut k = i;

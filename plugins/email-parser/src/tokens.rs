@@ -4,6 +4,10 @@
 //! a fixed number of times whatever its length, and phrase matching compares short
 //! lower-cased slices rather than re-searching the text.
 
+/// The most tokens read from one text: enough for any enquiry, and a bound on the work
+/// of every extractor whatever the text holds.
+pub const MAX_TOKENS: usize = 6000;
+
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -38,6 +42,8 @@ pub struct Token {
     pub blank_before: bool,
     /// The word lists its word is in ([`crate::lexicon`] bits).
     pub class: u32,
+    /// [`crate::lexicon::fnv`] of the lower-cased, accent-folded word or digits.
+    pub hash: u64,
 }
 
 /// The tokens of a text, with a lower-cased copy of the text for matching.
@@ -62,6 +68,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// Number of tokens.
+    #[inline(always)]
     pub fn len(&self) -> usize {
         self.toks.len()
     }
@@ -72,16 +79,19 @@ impl<'a> Tokens<'a> {
     }
 
     /// Token `i`.
+    #[inline(always)]
     pub fn get(&self, i: usize) -> Option<&Token> {
         self.toks.get(i)
     }
 
     /// The kind of token `i`.
+    #[inline(always)]
     pub fn kind(&self, i: usize) -> Option<Kind> {
         self.toks.get(i).map(|t| t.kind)
     }
 
     /// Token `i` as written.
+    #[inline(always)]
     pub fn raw(&self, i: usize) -> &'a str {
         self.toks
             .get(i)
@@ -90,6 +100,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// Token `i` lower-cased (any kind).
+    #[inline(always)]
     pub fn lower(&self, i: usize) -> &str {
         self.toks
             .get(i)
@@ -98,32 +109,44 @@ impl<'a> Tokens<'a> {
     }
 
     /// Token `i` lower-cased, when it is a word.
+    #[inline(always)]
     pub fn word(&self, i: usize) -> Option<&str> {
         (self.kind(i)? == Kind::Word).then(|| self.lower(i))
     }
 
     /// Whether token `i` is the (lower-case) word `w`.
+    #[inline(always)]
     pub fn is_word(&self, i: usize, w: &str) -> bool {
         self.word(i) == Some(w)
     }
 
     /// Whether token `i`'s word is in any of the lists `bits` ([`crate::lexicon`]).
+    #[inline(always)]
     pub fn has(&self, i: usize, bits: u32) -> bool {
         self.toks.get(i).is_some_and(|t| t.class & bits != 0)
     }
 
     /// Whether token `i` is one of the (lower-case) words `ws`.
+    #[inline(always)]
     pub fn is_any(&self, i: usize, ws: &[&str]) -> bool {
         self.word(i).is_some_and(|w| ws.contains(&w))
     }
 
+    /// The hash of token `i`'s folded word or digits (0 for other tokens).
+    #[inline(always)]
+    pub fn hash(&self, i: usize) -> u64 {
+        self.toks.get(i).map_or(0, |t| t.hash)
+    }
+
     /// The value of token `i`, when it is a number.
+    #[inline(always)]
     pub fn num(&self, i: usize) -> Option<u64> {
         let t = self.toks.get(i)?;
         (t.kind == Kind::Num).then_some(t.value)
     }
 
     /// How many digits number token `i` has (0 when it is not a number).
+    #[inline(always)]
     pub fn digits(&self, i: usize) -> usize {
         match self.toks.get(i) {
             Some(t) if t.kind == Kind::Num => (t.end - t.start) as usize,
@@ -132,6 +155,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// The character of token `i`, when it is a symbol.
+    #[inline(always)]
     pub fn sym(&self, i: usize) -> Option<char> {
         let t = self.toks.get(i)?;
         if t.kind == Kind::Sym {
@@ -142,27 +166,32 @@ impl<'a> Tokens<'a> {
     }
 
     /// Whether token `i` is the symbol `c`.
+    #[inline(always)]
     pub fn is_sym(&self, i: usize, c: char) -> bool {
         self.sym(i) == Some(c)
     }
 
     /// Whether token `i` directly follows the previous one, with no space between.
+    #[inline(always)]
     pub fn glued(&self, i: usize) -> bool {
         i > 0 && self.toks.get(i).is_some_and(|t| !t.space_before)
     }
 
     /// Whether a line break comes before token `i`.
+    #[inline(always)]
     pub fn line_start(&self, i: usize) -> bool {
         self.toks.get(i).is_some_and(|t| t.newline_before)
     }
 
     /// Whether token `i` starts with an upper-case letter.
+    #[inline(always)]
     pub fn capitalised(&self, i: usize) -> bool {
         self.raw(i).chars().next().is_some_and(char::is_uppercase)
     }
 
     /// Whether token `i` ends a sentence: `.`, `!`, `?` or `;` followed by space, or it is
     /// followed by an empty line.
+    #[inline(always)]
     pub fn ends_sentence(&self, i: usize) -> bool {
         let next_spaced = self.toks.get(i + 1).is_none_or(|t| t.space_before);
         let next_blank = self.toks.get(i + 1).is_some_and(|t| t.blank_before);
@@ -277,15 +306,16 @@ fn url_end(bytes: &[u8], lower: &[u8], p: usize) -> Option<usize> {
 fn tokenize(text: &str, lower: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
     let lbytes = lower.as_bytes();
-    let mut toks = Vec::with_capacity(text.len() / 4);
+    let mut toks: Vec<Token> = Vec::with_capacity((text.len() / 4).min(MAX_TOKENS));
     let mut p = 0;
     let mut space = false;
     let mut newlines = 0u32;
     let mut no_email_before = 0;
-    let to_u32 = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
-    while p < bytes.len() {
+    // Plain byte loops throughout: plugins are built for size, where iterator adaptors
+    // are not always inlined, and this loop sees every byte of the email.
+    while p < bytes.len() && toks.len() < MAX_TOKENS {
         let b = bytes[p];
-        if b.is_ascii_whitespace() {
+        if b == b' ' || b == b'\n' || b.is_ascii_whitespace() {
             space = true;
             if b == b'\n' {
                 newlines += 1;
@@ -293,66 +323,72 @@ fn tokenize(text: &str, lower: &str) -> Vec<Token> {
             p += 1;
             continue;
         }
-        let (c, clen) = if b.is_ascii() {
-            (b as char, 1)
-        } else {
-            match text.get(p..).and_then(|s| s.chars().next()) {
-                Some(c) => (c, c.len_utf8()),
-                None => {
-                    p += 1;
-                    continue;
+        let (kind, end, value) = if b.is_ascii_alphanumeric() {
+            // The letters or digits of the token.
+            let digit = b.is_ascii_digit();
+            let mut q = p;
+            let mut value: u64 = 0;
+            while q < bytes.len() {
+                let c = bytes[q];
+                if digit && c.is_ascii_digit() {
+                    value = value.saturating_mul(10).saturating_add(u64::from(c - b'0'));
+                } else if digit || !c.is_ascii_alphabetic() {
+                    break;
                 }
+                q += 1;
             }
-        };
-        if c.is_whitespace() {
-            space = true;
-            p += clen;
-            continue;
-        }
-        let mut push = |kind: Kind, end: usize, value: u64| {
-            toks.push(Token {
-                kind,
-                start: to_u32(p),
-                end: to_u32(end),
-                value,
-                space_before: space || toks.is_empty(),
-                newline_before: newlines > 0,
-                blank_before: newlines > 1,
-                class: 0,
-            });
-        };
-        let end;
-        if c.is_ascii_alphanumeric() {
-            if let Some(e) = url_end(bytes, lbytes, p) {
-                push(Kind::Url, e, 0);
-                end = e;
-            } else if let Some(e) = email_end(bytes, p, &mut no_email_before) {
-                push(Kind::Email, e, 0);
-                end = e;
-            } else if b.is_ascii_digit() {
-                let mut q = p;
-                let mut value: u64 = 0;
-                while q < bytes.len() && bytes[q].is_ascii_digit() {
-                    value = value
-                        .saturating_mul(10)
-                        .saturating_add(u64::from(bytes[q] - b'0'));
-                    q += 1;
-                }
-                push(Kind::Num, q, value);
-                end = q;
+            let next = bytes.get(q).copied().unwrap_or(b' ');
+            // Only a run followed by an address or URL character can be one.
+            let maybe_url = !digit && (next == b':' || next == b'.') && q - p <= 5;
+            let maybe_email = next == b'@' || (is_local_byte(next) && next != b' ');
+            if let Some(e) = maybe_url.then(|| url_end(bytes, lbytes, p)).flatten() {
+                (Kind::Url, e, 0)
+            } else if let Some(e) = maybe_email
+                .then(|| email_end(bytes, p, &mut no_email_before))
+                .flatten()
+            {
+                (Kind::Email, e, 0)
+            } else if digit {
+                (Kind::Num, q, value)
+            } else if next >= 0x80 {
+                // Letters continue beyond ASCII ("José").
+                (Kind::Word, word_end(text, p), 0)
             } else {
-                end = word_end(text, p);
-                push(Kind::Word, end, 0);
-                classify(&mut toks, lower);
+                (Kind::Word, q, 0)
             }
-        } else if c.is_alphabetic() {
-            end = word_end(text, p);
-            push(Kind::Word, end, 0);
-            classify(&mut toks, lower);
+        } else if b.is_ascii() {
+            (Kind::Sym, p + 1, u64::from(b))
         } else {
-            end = p + clen;
-            push(Kind::Sym, end, u64::from(u32::from(c)));
+            let Some(c) = text.get(p..).and_then(|s| s.chars().next()) else {
+                p += 1;
+                continue;
+            };
+            if c.is_whitespace() {
+                space = true;
+                p += c.len_utf8();
+                continue;
+            }
+            if c.is_alphabetic() {
+                (Kind::Word, word_end(text, p), 0)
+            } else {
+                (Kind::Sym, p + c.len_utf8(), u64::from(u32::from(c)))
+            }
+        };
+        let mut token = Token {
+            kind,
+            start: p as u32,
+            end: end as u32,
+            value,
+            space_before: space || toks.is_empty(),
+            newline_before: newlines > 0,
+            blank_before: newlines > 1,
+            class: 0,
+            hash: 0,
+        };
+        if matches!(kind, Kind::Word | Kind::Num) {
+            classify(&mut token, lower);
         }
+        toks.push(token);
         p = end;
         space = false;
         newlines = 0;
@@ -360,12 +396,18 @@ fn tokenize(text: &str, lower: &str) -> Vec<Token> {
     toks
 }
 
-/// Looks up the lists of the word just pushed.
-fn classify(toks: &mut [Token], lower: &str) {
-    if let Some(t) = toks.last_mut() {
-        t.class = lower
-            .get(t.start as usize..t.end as usize)
-            .map_or(0, crate::lexicon::classes);
+/// Hashes a word or number and looks up its lists.
+fn classify(t: &mut Token, lower: &str) {
+    let word = lower.get(t.start as usize..t.end as usize).unwrap_or("");
+    if word.is_ascii() {
+        t.hash = crate::lexicon::fnv(word.as_bytes());
+        if t.kind == Kind::Word {
+            t.class = crate::lexicon::classes(t.hash, word);
+        }
+    } else {
+        let folded = crate::phrases::fold(word);
+        t.hash = crate::lexicon::fnv(folded.as_bytes());
+        t.class = crate::lexicon::classes(t.hash, &folded);
     }
 }
 
@@ -431,6 +473,6 @@ mod tests {
     fn long_dotted_runs_without_at_signs_stay_linear() {
         let text = "a.".repeat(50_000);
         let t = Tokens::new(&text);
-        assert_eq!(t.len(), 100_000);
+        assert_eq!(t.len(), MAX_TOKENS);
     }
 }

@@ -206,7 +206,10 @@ const NOT_NAME: &[&str] = &[
 /// The customer's preferences, as written (lower case), in order of mention.
 pub fn find_preferences(t: &Tokens, extra: &[String]) -> Vec<String> {
     // Most emails mention none: skip building the phrase table then.
-    if extra.is_empty() && !(0..t.len()).any(|i| t.has(i, PREFERENCE) || t.num(i).is_some()) {
+    let may_start = |i: usize| {
+        t.has(i, PREFERENCE) || t.num(i).is_some() && t.is_any(i + 1, &["star", "stars"])
+    };
+    if extra.is_empty() && !(0..t.len()).any(may_start) {
         return Vec::new();
     }
     let mut phrases = Phrases::default();
@@ -217,7 +220,12 @@ pub fn find_preferences(t: &Tokens, extra: &[String]) -> Vec<String> {
         phrases.add(p, PREFERENCES.len() + n);
     }
     let mut out: Vec<String> = Vec::new();
-    for f in phrases.find_all(t) {
+    let found = if extra.is_empty() {
+        phrases.find_where(t, may_start)
+    } else {
+        phrases.find_all(t)
+    };
+    for f in found {
         let text = t.span(f.start, f.last).to_lowercase();
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if !out.contains(&text) {

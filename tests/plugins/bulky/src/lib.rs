@@ -3,7 +3,9 @@
 
 use std::hint::black_box;
 
-use caravan_sdk::{Money, PluginError, PricedOption, PricedQuote, Pricing, PricingRequest, TenantContext};
+use caravan_sdk::{
+    Money, PluginError, PricedOption, PricedQuote, Pricing, PricingRequest, TenantContext,
+};
 
 /// One mebibyte of data that survives optimisation.
 static PAYLOAD: [u8; 1 << 20] = [7; 1 << 20];
@@ -13,7 +15,11 @@ pub struct Bulky;
 
 impl Pricing for Bulky {
     fn price(request: PricingRequest, _tenant: TenantContext) -> Result<PricedQuote, PluginError> {
-        let checksum: u64 = black_box(&PAYLOAD).iter().step_by(4096).map(|b| u64::from(*b)).sum();
+        let checksum: u64 = black_box(&PAYLOAD)
+            .iter()
+            .step_by(4096)
+            .map(|b| u64::from(*b))
+            .sum();
         let currency = request.quote_currency.clone();
         Ok(PricedQuote {
             options: request
