@@ -5,6 +5,7 @@
 
 mod admin_tenants;
 mod conventions;
+mod default_plugins;
 mod outages;
 mod plugin_registry;
 mod plugin_sandbox;

@@ -222,3 +222,42 @@ async fn the_same_component_compiles_once_for_every_tenant() {
     let b = runtime().compile(Slot::Pricing, &hostile_bytes()).unwrap();
     assert!(Arc::ptr_eq(&a, &b));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_misbehaviour_leaves_a_concurrent_call_unharmed() {
+    hostile();
+    let default = runtime()
+        .compile(Slot::Pricing, defaults::component(Slot::Pricing))
+        .unwrap();
+    let behaviours = [
+        "infinite-loop",
+        "memory-bomb",
+        "deep-recursion",
+        "huge-output",
+        "read-file",
+        "list-dir",
+        "open-socket",
+        "read-env",
+        "panic",
+        "sleep",
+        "negative-price",
+    ];
+    for behaviour in behaviours {
+        let spec = spec(behaviour);
+        let misbehaving = tokio::spawn(async move { price(&spec).await });
+        let request = fixtures::pricing_request();
+        let other = runtime()
+            .price(
+                &default,
+                &CallSpec::new("other-tenant", "default"),
+                &request,
+                &fixtures::tenant(),
+            )
+            .await;
+        assert!(other.is_ok(), "{behaviour}: {other:?}");
+        assert!(
+            misbehaving.await.unwrap().is_err(),
+            "{behaviour} was contained"
+        );
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, types::ComponentItem};
+use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
     UpdateDeadline,
@@ -231,7 +231,6 @@ impl PluginRuntime {
         let ty = component.component_type();
         let exports: Vec<String> = ty
             .exports(&self.engine)
-            .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentInstance(_)))
             .map(|(name, _)| name.to_owned())
             .collect();
         let wanted = format!("{WIT_PACKAGE}/{}@", slot.export_interface());
@@ -243,6 +242,18 @@ impl PluginRuntime {
                 exports.join(", ")
             )));
         };
+        // Exactly the slot's world: anything else exported is another contract, not this one.
+        if exports.len() != 1 {
+            return Err(incompatible(format!(
+                "the {slot} world exports only {name}; this component also exports [{}]",
+                exports
+                    .iter()
+                    .filter(|e| *e != name)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let version = name[wanted.len()..].to_owned();
         let major = |v: &str| v.split('.').next().unwrap_or_default().to_owned();
         if major(&version) != major(WIT_VERSION) {
