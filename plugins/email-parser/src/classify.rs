@@ -79,8 +79,8 @@ pub enum BodyHint {
 /// Looks for newsletter and auto-reply wording at the start and end of the body, where
 /// it always is (searching only there keeps the cost fixed).
 pub fn by_body(body: &str) -> Option<BodyHint> {
-    let head = crate::text::truncate(body.trim_start(), 3000);
-    let tail_from = body.len().saturating_sub(3000);
+    let head = crate::text::truncate(body.trim_start(), 2000);
+    let tail_from = body.len().saturating_sub(2000);
     let tail_from = (tail_from..body.len())
         .find(|&i| body.is_char_boundary(i))
         .unwrap_or(body.len());

@@ -315,6 +315,35 @@ pub fn signoff_name(text: &str) -> Option<String> {
     None
 }
 
+/// A sign-off written in lower case ("thabo") is taken only when it is the address's own
+/// name (`thabo@…`, `thabo.m@…`): then it is certainly the sender's, and is capitalised.
+pub fn signoff_matching_address(text: &str, email: &str) -> Option<String> {
+    let local = email.split('@').next()?.to_lowercase();
+    let parts: Vec<&str> = local
+        .split(['.', '_', '-', '+'])
+        .filter(|p| p.len() >= 2)
+        .collect();
+    for line in text
+        .lines()
+        .rev()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(4)
+    {
+        let l = line.trim_end_matches([',', '.', '!']);
+        if l.len() <= 30
+            && l.chars().all(char::is_alphabetic)
+            && parts.contains(&l.to_lowercase().as_str())
+        {
+            return Some(title_case(l));
+        }
+        if !contact_line(line) {
+            return None;
+        }
+    }
+    None
+}
+
 /// A line of contact details (a phone, an address, a URL) rather than prose.
 fn contact_line(line: &str) -> bool {
     if line.len() > 200 {
@@ -613,6 +642,15 @@ mod tests {
             None
         );
         assert_eq!(signoff_name("Thanks!"), None);
+        assert_eq!(
+            signoff_matching_address("quote pls\nthabo\n0611234567", "thabo@example.co.za")
+                .as_deref(),
+            Some("Thabo")
+        );
+        assert_eq!(
+            signoff_matching_address("quote pls\nzanzibar", "thabo@example.co.za"),
+            None
+        );
     }
 
     #[test]

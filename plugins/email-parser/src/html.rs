@@ -2,20 +2,6 @@
 //! are separated by spaces, `<blockquote>` lines are marked `> ` like a quoted reply, and
 //! scripts, styles and comments disappear. One forward pass, no DOM.
 
-/// Elements that end a line.
-const LINE: &[&str] = &["br", "tr", "li", "dd", "dt", "tbody", "thead", "option"];
-
-/// Elements that end a paragraph.
-const PARAGRAPH: &[&str] = &[
-    "p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr", "section",
-    "article", "header", "footer", "center", "address", "title", "form",
-];
-
-/// Elements whose content is never text for the reader.
-const SKIP: &[&str] = &[
-    "script", "style", "head", "noscript", "template", "svg", "xml",
-];
-
 /// Converts `html` to text, stopping once the text reaches `max` bytes.
 pub fn to_text(html: &str, max: usize) -> String {
     let bytes = html.as_bytes();
@@ -87,14 +73,12 @@ impl Text {
     }
 
     fn push_one(&mut self, c: char) {
-        {
-            if self.pre > 0 && c == '\n' {
-                self.newline();
-            } else if c.is_whitespace() && c != '\u{a0}' {
-                self.pending_space = true;
-            } else {
-                self.push_char(c);
-            }
+        if self.pre > 0 && c == '\n' {
+            self.newline();
+        } else if c.is_whitespace() && c != '\u{a0}' {
+            self.pending_space = true;
+        } else {
+            self.push_char(c);
         }
     }
 
@@ -190,7 +174,7 @@ fn tag(html: &str, p: usize, out: &mut Text) -> usize {
         }
         return end;
     }
-    if !closing && SKIP.contains(&name) {
+    if !closing && skipped(name) {
         // Skip to the matching close tag, case-insensitively, without lower-casing the rest.
         let close = format!("</{name}");
         return find_ascii_ci(html, end, &close).map_or(bytes.len(), |k| tag_end(bytes, k));
@@ -220,11 +204,40 @@ fn tag(html: &str, p: usize, out: &mut Text) -> usize {
                 out.space();
             }
         }
-        n if LINE.contains(&n) => out.newline(),
-        n if PARAGRAPH.contains(&n) => out.paragraph(),
-        _ => {}
+        n => match layout(n) {
+            Layout::Line => out.newline(),
+            Layout::Paragraph => out.paragraph(),
+            Layout::Inline => {}
+        },
     }
     end
+}
+
+/// How an element affects line breaks.
+enum Layout {
+    Line,
+    Paragraph,
+    Inline,
+}
+
+/// The layout of an element, by its (lower-case) name. Byte patterns compile to a
+/// decision tree on length and letters, so common inline tags cost a few comparisons.
+fn layout(name: &str) -> Layout {
+    match name.as_bytes() {
+        b"br" | b"tr" | b"li" | b"dd" | b"dt" | b"tbody" | b"thead" | b"option" => Layout::Line,
+        b"p" | b"div" | b"ul" | b"ol" | b"h1" | b"h2" | b"h3" | b"h4" | b"h5" | b"h6"
+        | b"table" | b"hr" | b"section" | b"article" | b"header" | b"footer" | b"center"
+        | b"address" | b"title" | b"form" => Layout::Paragraph,
+        _ => Layout::Inline,
+    }
+}
+
+/// Whether an element's content is never text for the reader.
+fn skipped(name: &str) -> bool {
+    matches!(
+        name.as_bytes(),
+        b"script" | b"style" | b"head" | b"noscript" | b"template" | b"svg" | b"xml"
+    )
 }
 
 /// The index after the `>` closing the tag at `p`, skipping quoted attribute values.

@@ -107,23 +107,21 @@ fn reply_header(line: &str, next: Option<&str>) -> bool {
 
 /// Whether lines from `i` form an Outlook header block ("From: …" then "Sent: …").
 pub fn header_block_at(lines: &[&str], i: usize) -> bool {
-    let key = |s: &str| header_key(s).map(str::to_ascii_lowercase);
-    if key(lines[i]).as_deref() != Some("from") {
+    let is = |k: Option<&str>, names: &[&str]| {
+        k.is_some_and(|k| names.iter().any(|n| n.eq_ignore_ascii_case(k)))
+    };
+    if !is(header_key(lines[i]), &["from"]) {
         return false;
     }
-    let following: Vec<String> = lines[i + 1..]
-        .iter()
-        .take(4)
-        .filter_map(|l| key(l))
-        .collect();
-    following.iter().any(|k| k == "sent" || k == "date")
-        && following.iter().any(|k| k == "to" || k == "subject")
+    let following = || lines[i + 1..].iter().take(4).map(|l| header_key(l));
+    following().any(|k| is(k, &["sent", "date"])) && following().any(|k| is(k, &["to", "subject"]))
 }
 
 /// The key of a "Key: value" header line (`From`, `Sent`, …), ignoring `>` and `*`.
 pub fn header_key(line: &str) -> Option<&str> {
     let l = line.trim_start_matches(['>', ' ', '*']);
-    let colon = l.find(':')?;
+    // Keys are short: look for the colon near the start only.
+    let colon = l.bytes().take(14).position(|b| b == b':')?;
     let key = l[..colon].trim_end_matches('*').trim();
     const KEYS: &[&str] = &[
         "from", "sent", "date", "to", "cc", "subject", "reply-to", "bcc", "von", "an", "betreff",
@@ -142,7 +140,21 @@ pub fn strip_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        if trimmed.starts_with('>') {
+        let first = trimmed
+            .as_bytes()
+            .first()
+            .map_or(b' ', u8::to_ascii_lowercase);
+        if first == b'>' {
+            continue;
+        }
+        // Every reply header, rule and footer starts with one of these letters; other lines
+        // skip the checks.
+        if !matches!(
+            first,
+            b'o' | b'a' | b'l' | b'-' | b'f' | b'v' | b'd' | b'*' | b'_' | b's' | b'g'
+        ) {
+            out.push_str(line);
+            out.push('\n');
             continue;
         }
         if reply_header(line, lines.get(i + 1).copied()) || header_block_at(&lines, i) {
