@@ -6,6 +6,7 @@
 mod admin_tenants;
 mod conventions;
 mod default_plugins;
+mod email_parser_budget;
 mod outages;
 mod plugin_registry;
 mod plugin_sandbox;

@@ -1,18 +1,35 @@
 //! Finds known phrases (destination names, hotel names, wishes) in the tokens, by whole
 //! words, ignoring case, accents and the hyphens or dots between words.
 //!
-//! Phrases are indexed by their first word, so matching costs one hash look-up per token
-//! however many phrases a tenant has.
+//! Phrases are kept in a trie of words, so matching at a token costs one ordered-map look-up
+//! per word of the longest candidate, however many phrases a tenant has (200 destinations
+//! named "Place 1" … "Place 200" cost the same as one).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-use crate::lexicon::WordTable;
 use crate::tokens::{Kind, Tokens};
 
-/// A set of phrases, each tagged with a caller's id.
+/// One word position of the trie: the phrase ending here (if any) and the words that extend it.
 #[derive(Debug, Default)]
+struct Node {
+    id: Option<usize>,
+    next: BTreeMap<String, usize>,
+}
+
+/// A set of phrases, each tagged with a caller's id.
+#[derive(Debug)]
 pub struct Phrases {
-    by_first: WordTable<String, Vec<(Vec<String>, usize)>>,
+    /// `nodes[0]` is the root; a child index always points further into the vector.
+    nodes: Vec<Node>,
+}
+
+impl Default for Phrases {
+    fn default() -> Self {
+        Self {
+            nodes: vec![Node::default()],
+        }
+    }
 }
 
 /// A phrase found in the text.
@@ -27,16 +44,30 @@ pub struct Found {
 }
 
 impl Phrases {
-    /// Adds `phrase` under `id`. Empty phrases are ignored.
+    /// Adds `phrase` under `id`. Empty phrases are ignored; when two phrases have the same
+    /// words, the first added keeps its id.
     pub fn add(&mut self, phrase: &str, id: usize) {
         let words = split_words(phrase);
-        let Some(first) = words.first().cloned() else {
+        if words.is_empty() {
             return;
-        };
-        let list = self.by_first.entry(first, Vec::new);
-        list.push((words, id));
-        // Longest first, so "Kruger National Park" wins over "Kruger".
-        list.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+        }
+        let mut node = 0;
+        for word in words {
+            node = match self.nodes[node].next.get(&word) {
+                Some(&child) => child,
+                None => {
+                    let child = self.nodes.len();
+                    self.nodes.push(Node::default());
+                    self.nodes[node].next.insert(word, child);
+                    child
+                }
+            };
+        }
+        self.nodes[node].id.get_or_insert(id);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.nodes[0].next.is_empty()
     }
 
     /// Every match, in text order, longest first at each place and never overlapping.
@@ -47,7 +78,7 @@ impl Phrases {
     /// [`Phrases::find_all`], trying only the tokens `may_start` lets through.
     pub fn find_where(&self, t: &Tokens, may_start: impl Fn(usize) -> bool) -> Vec<Found> {
         let mut found = Vec::new();
-        if self.by_first.is_empty() {
+        if self.is_empty() {
             return found;
         }
         let mut i = 0;
@@ -71,37 +102,38 @@ impl Phrases {
         if !matches!(t.kind(i), Some(Kind::Word | Kind::Num)) {
             return None;
         }
-        let candidates = self.by_first.get(t.hash(i), fold(t.lower(i)).as_ref())?;
-        // A word glued to the previous one by an apostrophe or letters is not a start.
-        'phrases: for (words, id) in candidates {
-            let mut k = i;
-            for (n, w) in words.iter().enumerate() {
-                if n > 0 {
+        let mut node = 0;
+        let mut best = None;
+        let mut k = i;
+        loop {
+            if k > i {
+                // Hyphens and dots between words are optional: "Maasai-Mara", "St. Lucia".
+                while (t.is_sym(k, '-') || t.is_sym(k, '.')) && !t.line_start(k) {
                     k += 1;
-                    // Hyphens and dots between words are optional: "Maasai-Mara", "St. Lucia".
-                    while (t.is_sym(k, '-') || t.is_sym(k, '.')) && !t.line_start(k) {
-                        k += 1;
-                    }
-                    if t.get(k).is_some_and(|tok| tok.blank_before) {
-                        continue 'phrases;
-                    }
                 }
-                let matches = if w == "&" {
-                    t.is_sym(k, '&')
-                } else {
-                    fold(t.lower(k)) == w.as_str()
-                };
-                if !matches {
-                    continue 'phrases;
+                if t.get(k).is_none_or(|tok| tok.blank_before) {
+                    break;
                 }
             }
-            return Some(Found {
-                id: *id,
-                start: i,
-                last: k,
-            });
+            let word: Cow<'_, str> = if t.is_sym(k, '&') {
+                Cow::Borrowed("&")
+            } else {
+                fold(t.lower(k))
+            };
+            let Some(&child) = self.nodes[node].next.get(word.as_ref()) else {
+                break;
+            };
+            node = child;
+            if let Some(id) = self.nodes[node].id {
+                best = Some(Found {
+                    id,
+                    start: i,
+                    last: k,
+                });
+            }
+            k += 1;
         }
-        None
+        best
     }
 }
 

@@ -7,7 +7,7 @@ use crate::html;
 
 /// The most text analysed per email. Enquiries are short; this bounds the work for a long
 /// newsletter or thread whatever the host's size limit is.
-pub const MAX_TEXT: usize = 12 * 1024;
+pub const MAX_TEXT: usize = 8 * 1024;
 
 /// The most HTML converted per email.
 const MAX_HTML: usize = 128 * 1024;

@@ -6,7 +6,7 @@
 
 /// The most tokens read from one text: enough for any enquiry, and a bound on the work
 /// of every extractor whatever the text holds.
-pub const MAX_TOKENS: usize = 2000;
+pub const MAX_TOKENS: usize = 1200;
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
