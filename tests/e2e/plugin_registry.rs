@@ -361,3 +361,56 @@ async fn an_activation_on_one_host_serves_on_another_within_a_second() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_in_flight_finishes_on_the_version_it_started_with() {
+    let app = app_with_tenant(Backend::Sqlite).await;
+    let v1 = upload(&app, "pricing", "v1", hostile_bytes()).await.body["data"]["id"].clone();
+    app.post(&format!("{BASE}/pricing/activate"))
+        .admin()
+        .json(&json!({"version_id": v1}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    app.request("PUT".parse().unwrap(), &format!("{BASE}/pricing/config"))
+        .admin()
+        .json(&json!({"behaviour": "spin", "spin_ms": 300}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    app.request("PUT".parse().unwrap(), &format!("{BASE}/pricing/limits"))
+        .admin()
+        .json(&json!({"fuel": 200_000_000, "deadline_ms": 2000}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+
+    let state = app.state.clone();
+    let slow = tokio::spawn(async move {
+        let tenant = state.tenants.get("agency").await.unwrap();
+        let ctx = caravan::plugins::registry::tenant_context(&tenant);
+        let request = caravan::plugins::fixtures::pricing_request();
+        state.plugins.price("agency", &request, &ctx).await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let res = app
+        .post(&format!("{BASE}/pricing/activate"))
+        .admin()
+        .json(&json!({"version_id": null}))
+        .send()
+        .await;
+    res.expect(StatusCode::OK);
+    assert!(
+        !slow.is_finished(),
+        "the slow call is still running when the swap happens"
+    );
+    let finished = slow.await.unwrap().unwrap();
+    assert_eq!(
+        finished.version, "v1",
+        "the in-flight call kept its version"
+    );
+    assert_eq!(
+        dry_run(&app, "pricing", json!({})).await["version"],
+        "default"
+    );
+}

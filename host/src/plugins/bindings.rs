@@ -11,7 +11,7 @@ wasmtime::component::bindgen!({
     additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
 });
 
-pub use caravan::plugins::{documents, email, host, quoting, types};
+pub use self::caravan::plugins::{documents, email, host, quoting, types};
 
 pub mod email_parser {
     wasmtime::component::bindgen!({

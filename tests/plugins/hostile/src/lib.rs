@@ -108,6 +108,15 @@ impl Pricing for Hostile {
                 denied("woke up")
             }
             "negative-price" => Ok(priced(request, -100)),
+            "spin" => {
+                // Busy for `spin_ms` of wall-clock time, then well-behaved: a slow but valid call.
+                let ms: u64 = caravan_sdk::config("spin_ms")?.unwrap_or(50);
+                let started = std::time::Instant::now();
+                while started.elapsed() < std::time::Duration::from_millis(ms) {
+                    black_box(());
+                }
+                Ok(priced(request, 0))
+            }
             // Well-behaved: every option free of charge, which passes the host's checks.
             _ => Ok(priced(request, 0)),
         }
