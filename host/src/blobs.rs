@@ -71,6 +71,23 @@ impl Blobs {
         Ok(self.store.get(path).await?.bytes().await?)
     }
 
+    /// Whether an object exists.
+    pub async fn exists(&self, path: &Path) -> Result<bool, BlobError> {
+        match self.store.head(path).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes one object; a missing object is not an error.
+    pub async fn delete(&self, path: &Path) -> Result<(), BlobError> {
+        match self.store.delete(path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Names of every object a tenant owns.
     pub async fn list_tenant(&self, tenant_id: &str) -> Result<Vec<Path>, BlobError> {
         let prefix = Path::from_iter(["tenants", tenant_id]);

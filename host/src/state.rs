@@ -67,6 +67,7 @@ impl AppState {
         );
         let tenants = Arc::new(TenantService::new(
             storage.tenants.clone(),
+            storage.plugins.clone(),
             cache,
             blobs.clone(),
         ));

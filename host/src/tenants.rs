@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::blobs::Blobs;
 use crate::error::{Error, Result};
-use crate::storage::{StorageError, TenantRepo};
+use crate::storage::{PluginRepo, StorageError, TenantRepo};
 use cache::TenantCache;
 use model::{
     Branding, Destination, Limits, Tenant, TenantConfig, TenantCounts, TenantListQuery, TenantPage,
@@ -181,6 +181,7 @@ const REASON_RULE: std::ops::RangeInclusive<usize> = 5..=500;
 
 pub struct TenantService {
     repo: Arc<dyn TenantRepo>,
+    plugins: Arc<dyn PluginRepo>,
     cache: TenantCache,
     blobs: Blobs,
 }
@@ -194,8 +195,18 @@ impl std::fmt::Debug for TenantService {
 }
 
 impl TenantService {
-    pub fn new(repo: Arc<dyn TenantRepo>, cache: TenantCache, blobs: Blobs) -> Self {
-        Self { repo, cache, blobs }
+    pub fn new(
+        repo: Arc<dyn TenantRepo>,
+        plugins: Arc<dyn PluginRepo>,
+        cache: TenantCache,
+        blobs: Blobs,
+    ) -> Self {
+        Self {
+            repo,
+            plugins,
+            cache,
+            blobs,
+        }
     }
 
     /// Which cache answers tenant reads (for diagnostics).
@@ -372,11 +383,13 @@ impl TenantService {
         Ok(tenant)
     }
 
-    /// Deletes the tenant's stored objects, then its rows (every tenant-owned table cascades).
+    /// Deletes the tenant's stored objects, then its rows (every tenant-owned table cascades),
+    /// then the plugin binaries no other tenant uses.
     ///
-    /// Objects go first: if the row deletion then fails, the tenant still exists and the
-    /// deletion can simply be repeated, whereas the other order could orphan objects that
-    /// nothing points to any more.
+    /// The tenant's own objects go first: if the row deletion then fails, the tenant still
+    /// exists and the deletion can simply be repeated, whereas the other order could orphan
+    /// objects that nothing points to any more. Plugin binaries are stored by content and may
+    /// be shared, so each is removed only once no version references it.
     pub async fn delete(&self, id: &str) -> Result<usize> {
         if self
             .repo
@@ -387,7 +400,12 @@ impl TenantService {
         {
             return Err(not_found(id));
         }
-        let objects = self
+        let shared = self
+            .plugins
+            .tenant_sha256s(id)
+            .await
+            .map_err(|e| Error::storage("listing the tenant's plugins", e))?;
+        let mut objects = self
             .blobs
             .delete_tenant(id)
             .await
@@ -403,6 +421,24 @@ impl TenantService {
         self.cache.invalidate(id).await;
         if !deleted {
             return Err(not_found(id));
+        }
+        for sha256 in shared {
+            let in_use = self
+                .plugins
+                .sha256_in_use(&sha256)
+                .await
+                .map_err(|e| Error::storage("checking shared plugin binaries", e))?;
+            if !in_use {
+                let path = crate::plugins::registry::blob_path(&sha256);
+                self.blobs
+                    .delete(&path)
+                    .await
+                    .map_err(|e| Error::Internal {
+                        operation: "deleting the tenant's plugin binaries",
+                        cause: e.into(),
+                    })?;
+                objects += 1;
+            }
         }
         tracing::info!(tenant_id = %id, objects, "tenant deleted");
         Ok(objects)

@@ -414,3 +414,52 @@ async fn a_call_in_flight_finishes_on_the_version_it_started_with() {
         "default"
     );
 }
+
+#[tokio::test]
+async fn deleting_a_tenant_removes_its_plugin_binaries_unless_another_tenant_uses_them() {
+    for backend in backends() {
+        let app = app_with_tenant(backend).await;
+        app.create_tenant("other", json!({})).await;
+        let uploaded = upload(&app, "pricing", "v1", hostile_bytes()).await;
+        uploaded.expect(StatusCode::CREATED);
+        let sha = uploaded.body["data"]["sha256"].as_str().unwrap().to_owned();
+        let path = caravan::plugins::registry::blob_path(&sha);
+        app.post("/api/v1/admin/tenants/other/plugins/pricing")
+            .admin()
+            .raw("application/wasm", hostile_bytes())
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+
+        app.delete("/api/v1/admin/tenants/agency?confirm=true")
+            .admin()
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        assert!(
+            app.state.blobs.exists(&path).await.unwrap(),
+            "still used by the other tenant"
+        );
+        app.delete("/api/v1/admin/tenants/other?confirm=true")
+            .admin()
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        assert!(
+            !app.state.blobs.exists(&path).await.unwrap(),
+            "{backend:?}: no tenant uses it now"
+        );
+        for tenant in ["agency", "other"] {
+            for (table, n) in app
+                .state
+                .storage
+                .schema
+                .count_tenant_rows(tenant)
+                .await
+                .unwrap()
+            {
+                assert_eq!(n, 0, "{table} keeps rows of {tenant}");
+            }
+        }
+    }
+}

@@ -74,7 +74,8 @@ impl std::fmt::Debug for PluginService {
     }
 }
 
-fn blob_path(sha256: &str) -> Path {
+/// Where a component's bytes live: by content, shared by every tenant that uploads them.
+pub fn blob_path(sha256: &str) -> Path {
     Path::from_iter(["plugins", "sha256", &format!("{sha256}.wasm")])
 }
 

@@ -75,6 +75,12 @@ pub trait PluginRepo: Send + Sync {
     ) -> Result<(), StorageError>;
 
     async fn call_stats(&self, tenant_id: &str) -> Result<Vec<CallStat>, StorageError>;
+
+    /// Content hashes of every version the tenant uploaded.
+    async fn tenant_sha256s(&self, tenant_id: &str) -> Result<Vec<String>, StorageError>;
+
+    /// Whether any version of any tenant still uses this content.
+    async fn sha256_in_use(&self, sha256: &str) -> Result<bool, StorageError>;
 }
 
 pub(super) fn parse_slot(value: &str) -> Result<Slot, StorageError> {

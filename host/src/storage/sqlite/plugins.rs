@@ -318,4 +318,21 @@ impl PluginRepo for Sqlite {
             })
             .collect()
     }
+
+    async fn tenant_sha256s(&self, tenant_id: &str) -> Result<Vec<String>, StorageError> {
+        sqlx::query_scalar("SELECT DISTINCT sha256 FROM plugin_versions WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify_plain)
+    }
+
+    async fn sha256_in_use(&self, sha256: &str) -> Result<bool, StorageError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plugin_versions WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify_plain)?;
+        Ok(n > 0)
+    }
 }
