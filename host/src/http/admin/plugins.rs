@@ -3,7 +3,10 @@
 //! tenant-admin routes can serve the same operations for the caller's own tenant.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -18,6 +21,7 @@ use crate::http::tenant_scope::record_tenant;
 use crate::plugins::registry::{self, UPLOAD_CAP_BYTES, tenant_context};
 use crate::plugins::{FailurePolicy, Limits, Slot};
 use crate::state::AppState;
+use crate::tenants::model::Tenant;
 
 pub fn router() -> Router<AppState> {
     let base = "/api/v1/admin/tenants/{tenant_id}/plugins";
@@ -46,6 +50,28 @@ fn slot(value: &str) -> Result<Slot, ApiError> {
     })
 }
 
+/// The tenant and slot a route's path names, checked: an unknown slot or tenant is a 404.
+/// Names the tenant on the request's span.
+struct SlotPath {
+    tenant: Arc<Tenant>,
+    slot: Slot,
+}
+
+impl FromRequestParts<AppState> for SlotPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Path((tenant_id, slot_name)) =
+            Path::<(String, String)>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+        record_tenant(&tenant_id);
+        let slot = slot(&slot_name)?;
+        let tenant = state.tenants.get(&tenant_id).await?;
+        Ok(Self { tenant, slot })
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UploadParams {
@@ -55,13 +81,11 @@ struct UploadParams {
 async fn upload(
     _: PlatformAdmin,
     State(state): State<AppState>,
-    Path((tenant_id, slot_name)): Path<(String, String)>,
+    SlotPath { tenant, slot }: SlotPath,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
     Body(bytes): Body,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    let slot = slot(&slot_name)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -75,7 +99,6 @@ async fn upload(
             "Send the component bytes with Content-Type: application/wasm",
         ));
     }
-    let tenant = state.tenants.get(&tenant_id).await?;
     let version = state
         .plugins
         .upload(
@@ -165,16 +188,14 @@ struct ActivateBody {
 async fn activate(
     _: PlatformAdmin,
     State(state): State<AppState>,
-    Path((tenant_id, slot_name)): Path<(String, String)>,
+    SlotPath { tenant, slot }: SlotPath,
     Json(body): Json<ActivateBody>,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    let slot = slot(&slot_name)?;
-    state.tenants.get(&tenant_id).await?;
+    let tenant_id = tenant.id.as_str();
     let target = body.version_id.filter(|v| v != "default");
     let active = state
         .plugins
-        .activate(&tenant_id, slot, target.as_deref(), "platform-admin")
+        .activate(tenant_id, slot, target.as_deref(), "platform-admin")
         .await?;
     Ok(ok(json!({ "slot": slot, "active_version_id": active })))
 }
@@ -182,14 +203,12 @@ async fn activate(
 async fn rollback(
     _: PlatformAdmin,
     State(state): State<AppState>,
-    Path((tenant_id, slot_name)): Path<(String, String)>,
+    SlotPath { tenant, slot }: SlotPath,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    let slot = slot(&slot_name)?;
-    state.tenants.get(&tenant_id).await?;
+    let tenant_id = tenant.id.as_str();
     let active = state
         .plugins
-        .rollback(&tenant_id, slot, "platform-admin")
+        .rollback(tenant_id, slot, "platform-admin")
         .await?;
     Ok(ok(json!({ "slot": slot, "active_version_id": active })))
 }
@@ -197,25 +216,21 @@ async fn rollback(
 async fn get_config(
     _: PlatformAdmin,
     State(state): State<AppState>,
-    Path((tenant_id, slot_name)): Path<(String, String)>,
+    SlotPath { tenant, slot }: SlotPath,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    let slot = slot(&slot_name)?;
-    state.tenants.get(&tenant_id).await?;
-    let settings = state.plugins.settings_of(&tenant_id, slot).await?;
+    let tenant_id = tenant.id.as_str();
+    let settings = state.plugins.settings_of(tenant_id, slot).await?;
     Ok(ok(Value::Object(settings.config)))
 }
 
 async fn put_config(
     _: PlatformAdmin,
     State(state): State<AppState>,
-    Path((tenant_id, slot_name)): Path<(String, String)>,
+    SlotPath { tenant, slot }: SlotPath,
     Json(config): Json<serde_json::Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    let slot = slot(&slot_name)?;
-    state.tenants.get(&tenant_id).await?;
-    let settings = state.plugins.put_config(&tenant_id, slot, config).await?;
+    let tenant_id = tenant.id.as_str();
+    let settings = state.plugins.put_config(tenant_id, slot, config).await?;
     Ok(ok(Value::Object(settings.config)))
 }
 
@@ -233,15 +248,13 @@ struct LimitsBody {
 async fn put_limits(
     _: PlatformAdmin,
     State(state): State<AppState>,
-    Path((tenant_id, slot_name)): Path<(String, String)>,
+    SlotPath { tenant, slot }: SlotPath,
     Json(body): Json<LimitsBody>,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    let slot = slot(&slot_name)?;
-    state.tenants.get(&tenant_id).await?;
+    let tenant_id = tenant.id.as_str();
     let current = state
         .plugins
-        .settings_of(&tenant_id, slot)
+        .settings_of(tenant_id, slot)
         .await?
         .limits
         .unwrap_or_default();
@@ -254,7 +267,7 @@ async fn put_limits(
     };
     let settings = state
         .plugins
-        .put_limits(&tenant_id, slot, limits, body.failure_policy)
+        .put_limits(tenant_id, slot, limits, body.failure_policy)
         .await?;
     Ok(ok(json!({
         "slot": slot,
@@ -276,14 +289,12 @@ struct DryRunBody {
 async fn dry_run(
     _: PlatformAdmin,
     State(state): State<AppState>,
-    Path((tenant_id, slot_name)): Path<(String, String)>,
+    SlotPath { tenant, slot }: SlotPath,
     Json(body): Json<DryRunBody>,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    let slot = slot(&slot_name)?;
-    let tenant = state.tenants.get(&tenant_id).await?;
+    let tenant_id = tenant.id.as_str();
     let plugins = &state.plugins;
-    let resolved = plugins.resolve(&tenant_id, slot).await?;
+    let resolved = plugins.resolve(tenant_id, slot).await?;
     let (compiled, spec, version) = match body.version_id.as_deref().filter(|v| *v != "default") {
         None if body.version_id.is_some() => {
             let compiled = plugins.default_component(slot).await?;
@@ -299,7 +310,7 @@ async fn dry_run(
             resolved.spec.version.clone(),
         ),
         Some(id) => {
-            let version = plugins.version(&tenant_id, id).await?;
+            let version = plugins.version(tenant_id, id).await?;
             if version.slot != slot {
                 return Err(ApiError::bad_request(format!(
                     "Version {id} is a {} plugin, not {slot}",
