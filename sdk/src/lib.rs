@@ -191,6 +191,19 @@ impl Money {
     }
 }
 
+/// Digits after the decimal point of an ISO 4217 currency: 0 for JPY, 3 for KWD, 4 for CLF,
+/// 2 for most (and for codes it does not know). `Money::amount` counts units of
+/// `10^-exponent`. Case-insensitive.
+pub fn minor_unit_exponent(code: &str) -> u32 {
+    match code.trim().to_ascii_uppercase().as_str() {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
 /// Writes a line to the host's log (stderr when running natively).
 pub fn log(level: LogLevel, message: &str) {
     #[cfg(target_arch = "wasm32")]

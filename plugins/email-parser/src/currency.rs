@@ -22,14 +22,7 @@ const DOLLARS: &[&str] = &[
 const RUPEES: &[&str] = &["INR", "MUR", "SCR", "LKR", "PKR", "NPR"];
 
 /// Digits after the decimal point in `code`'s minor unit.
-pub fn exponent(code: &str) -> u32 {
-    match code {
-        "JPY" | "KRW" | "ISK" | "VND" | "CLP" | "UGX" | "XOF" | "XAF" | "RWF" | "PYG" | "KMF"
-        | "GNF" | "DJF" | "VUV" | "XPF" | "BIF" => 0,
-        "KWD" | "BHD" | "OMR" | "JOD" | "TND" | "LYD" | "IQD" => 3,
-        _ => 2,
-    }
-}
+pub use caravan_sdk::minor_unit_exponent as exponent;
 
 /// A currency as written, before the tenant decides what an ambiguous one means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,15 +6,7 @@ use caravan_sdk::Money;
 pub const DESCRIPTION_CHARS: usize = 120;
 
 /// Digits after the decimal point (JPY 0, KWD 3, most 2), as ISO 4217 lists them.
-fn exponent(code: &str) -> u32 {
-    match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
-}
+use caravan_sdk::minor_unit_exponent as exponent;
 
 /// `ZAR 48,600`: whole units, halves away from zero, as quotes show prices.
 pub fn whole(money: &Money) -> String {

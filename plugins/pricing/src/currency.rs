@@ -3,15 +3,7 @@
 use caravan_sdk::PluginError;
 
 /// Digits after the decimal point (JPY 0, KWD 3, most 2), as ISO 4217 lists them.
-pub fn exponent(code: &str) -> u32 {
-    match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
-}
+pub use caravan_sdk::minor_unit_exponent as exponent;
 
 /// The upper-case form of a three-letter code, or `invalid-input` naming `what` it was for.
 pub fn code(raw: &str, what: &str) -> Result<String, PluginError> {

@@ -1,14 +1,7 @@
 //! Amounts written for people, e.g. `USD 6,720`, in the consultant's warnings.
 
 /// Digits after the decimal point for a currency (JPY 0, KWD 3, most 2).
-fn exponent(currency: &str) -> u32 {
-    match currency.to_ascii_uppercase().as_str() {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
+use caravan_sdk::minor_unit_exponent as exponent;
 
 /// `minor` units of `currency` in whole major units (half away from zero) with thousands
 /// separators: warnings are about orders of magnitude, not cents.

@@ -66,15 +66,7 @@ fn too_large() -> PluginError {
 }
 
 /// Digits after the decimal point per ISO 4217 (JPY 0, KWD 3, most 2).
-pub fn exponent(code: &str) -> u32 {
-    match code {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
-        _ => 2,
-    }
-}
+pub use caravan_sdk::minor_unit_exponent as exponent;
 
 /// The upper-case form of a three-letter currency code, or `None`.
 pub fn code(raw: &str) -> Option<String> {
