@@ -11,6 +11,7 @@ fn main() {
         ("HOSTILE_PLUGIN", "caravan-test-plugin-hostile"),
         ("NOOP_PLUGIN", "caravan-test-plugin-noop"),
         ("BULKY_PLUGIN", "caravan-test-plugin-bulky"),
+        ("DUAL_PLUGIN", "caravan-test-plugin-dual"),
     ];
     let packages: Vec<&str> = plugins.iter().map(|(_, p)| *p).collect();
     let dir = build_wasm(&packages, &[]);
