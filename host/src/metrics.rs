@@ -13,6 +13,8 @@ pub struct Metrics {
     latency: HistogramVec,
     database_up: IntGauge,
     redis_up: IntGauge,
+    plugin_calls: IntCounterVec,
+    plugin_fuel: HistogramVec,
 }
 
 impl Metrics {
@@ -47,10 +49,29 @@ impl Metrics {
             "1 when Redis answered the last command (absent when Redis is not configured)",
         )
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let plugin_calls = IntCounterVec::new(
+            Opts::new(
+                "caravan_plugin_calls_total",
+                "Plugin calls by slot and outcome (ok, fallback, or the failure kind)",
+            ),
+            &["slot", "outcome"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let plugin_fuel = HistogramVec::new(
+            HistogramOpts::new(
+                "caravan_plugin_fuel_used",
+                "Instructions used by successful plugin calls",
+            )
+            .buckets(vec![1e4, 1e5, 5e5, 1e6, 2e6, 5e6, 1e7, 5e7, 2e8]),
+            &["slot"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(database_up.clone()),
+            Box::new(plugin_calls.clone()),
+            Box::new(plugin_fuel.clone()),
         ] {
             registry
                 .register(collector)
@@ -62,6 +83,18 @@ impl Metrics {
             latency,
             database_up,
             redis_up,
+            plugin_calls,
+            plugin_fuel,
+        }
+    }
+
+    /// Counts a plugin call; `fuel` is recorded for successful calls.
+    pub fn observe_plugin_call(&self, slot: &str, outcome: &str, fuel: Option<u64>) {
+        self.plugin_calls.with_label_values(&[slot, outcome]).inc();
+        if let Some(fuel) = fuel {
+            self.plugin_fuel
+                .with_label_values(&[slot])
+                .observe(fuel as f64);
         }
     }
 

@@ -77,6 +77,7 @@ impl AppState {
             storage.plugins.clone(),
             blobs.clone(),
             redis.clone(),
+            metrics.clone(),
         ));
         if let Some(url) = &config.redis_url
             && tokio::runtime::Handle::try_current().is_ok()

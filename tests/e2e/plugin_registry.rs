@@ -283,6 +283,17 @@ async fn configuration_limits_and_the_failure_policy_apply_to_calls() {
         };
         assert_eq!(outcome("trap"), 2, "{stats:?}");
         assert_eq!(outcome("fallback"), 1, "{stats:?}");
+
+        let metrics = app.get("/metrics").send().await;
+        let text = metrics.body.as_str().unwrap();
+        assert!(
+            text.contains(r#"caravan_plugin_calls_total{outcome="trap",slot="pricing"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"caravan_plugin_calls_total{outcome="fallback",slot="pricing"} 1"#),
+            "{text}"
+        );
     }
 }
 

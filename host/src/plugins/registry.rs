@@ -27,6 +27,7 @@ use super::{
 };
 use crate::blobs::Blobs;
 use crate::error::{Error, FieldError, Result};
+use crate::metrics::Metrics;
 use crate::redis::Redis;
 use crate::storage::{PluginRepo, StorageError};
 use crate::tenants::model::Tenant;
@@ -62,6 +63,7 @@ pub struct Invocation<T> {
 
 pub struct PluginService {
     runtime: Arc<PluginRuntime>,
+    metrics: Arc<Metrics>,
     repo: Arc<dyn PluginRepo>,
     blobs: Blobs,
     redis: Option<Arc<Redis>>,
@@ -125,9 +127,11 @@ impl PluginService {
         repo: Arc<dyn PluginRepo>,
         blobs: Blobs,
         redis: Option<Arc<Redis>>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         Self {
             runtime,
+            metrics,
             repo,
             blobs,
             redis,
@@ -332,6 +336,24 @@ impl PluginService {
         outcome: &str,
         stats: &CallStats,
     ) {
+        let succeeded = outcome == "ok" || outcome == "fallback";
+        self.metrics.observe_plugin_call(
+            slot.as_str(),
+            outcome,
+            succeeded.then_some(stats.fuel_used),
+        );
+        if succeeded {
+            tracing::debug!(
+                tenant_id,
+                slot = slot.as_str(),
+                version = version_key,
+                outcome,
+                fuel_used = stats.fuel_used,
+                wall_us = stats.wall_us,
+                peak_memory_bytes = stats.peak_memory_bytes,
+                "plugin call"
+            );
+        }
         let at = Utc::now().trunc_subsecs(6);
         if let Err(e) = self
             .repo
