@@ -21,6 +21,17 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         version = env!("CARGO_PKG_VERSION"),
         "caravan is serving"
     );
+    // Compile the built-in plugins in the background, so the first enquiry does not wait for
+    // it; requests that arrive sooner compile on demand (the cache makes it happen once).
+    let plugins = state.plugins.clone();
+    tokio::spawn(async move {
+        for slot in crate::plugins::Slot::ALL {
+            if let Err(e) = plugins.default_component(slot).await {
+                tracing::error!(slot = slot.as_str(), error = %e, "cannot compile a built-in plugin");
+            }
+        }
+        tracing::info!("built-in plugins compiled");
+    });
     let app = crate::http::app(state);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
