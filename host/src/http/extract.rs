@@ -32,19 +32,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let limit = req.extensions().get::<BodyLimit>().map(|l| l.0);
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::payload_too_large(limit.unwrap_or(0))
-            } else {
-                ApiError::bad_request(format!("Could not read the request body: {rejection}"))
-            }
-        })?;
+        let Body(bytes) = Body::from_request(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return parse(b"{}").map(Json);
         }

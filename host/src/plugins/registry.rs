@@ -170,10 +170,6 @@ impl PluginService {
 
     /// A stored version, compiled (from the cache when the same content was seen before).
     pub async fn compiled_version(&self, version: &PluginVersion) -> Result<Arc<Compiled>> {
-        self.version_component(version).await
-    }
-
-    async fn version_component(&self, version: &PluginVersion) -> Result<Arc<Compiled>> {
         if let Some(compiled) = self.runtime.cached(&version.sha256, version.slot) {
             return Ok(compiled);
         }
@@ -236,7 +232,7 @@ impl PluginService {
                     .ok_or_else(|| not_found("Active plugin version not found"))?;
                 Resolved {
                     version_id: version_id.clone(),
-                    compiled: self.version_component(&version).await?,
+                    compiled: self.compiled_version(&version).await?,
                     spec: Self::spec(tenant_id, &version.label, &settings),
                     policy: settings.failure_policy,
                 }
