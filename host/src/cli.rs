@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use crate::accounts::NewUser;
+use crate::accounts::model::Role;
 use crate::config::{Config, ProcessEnv};
 use crate::error::Error;
 use crate::state::{AppState, connect_options};
@@ -43,6 +45,11 @@ pub enum Command {
     Tenant {
         #[command(subcommand)]
         command: TenantCommand,
+    },
+    /// Manage a tenant's users directly in the database.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Build, test and manage plugins.
     Plugin {
@@ -96,6 +103,32 @@ pub enum TenantCommand {
         /// Confirms the deletion, which cannot be undone.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user who can sign in at once. The password is prompted for on a terminal,
+    /// or read from the first line of standard input otherwise.
+    Create {
+        /// The tenant the user belongs to.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// `admin` or `consultant`.
+        #[arg(long, default_value = "consultant")]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Email the user a link to choose a password instead of setting one here.
+        #[arg(long)]
+        no_password: bool,
+    },
+    /// List a tenant's users (active and deactivated).
+    List {
+        #[arg(long)]
+        tenant: String,
     },
 }
 
@@ -244,6 +277,10 @@ pub async fn run(command: Command, config: Config, out: &mut dyn Write) -> anyho
             let state = AppState::build(config).await?;
             tenant(command, &state, out).await?;
         }
+        Command::User { command } => {
+            let state = AppState::build(config).await?;
+            user(command, &state, out).await?;
+        }
     }
     Ok(())
 }
@@ -257,7 +294,16 @@ async fn tenant(
     match command {
         TenantCommand::Create(args) => {
             let tenant = tenants.create(args.into_input()?).await?;
+            let invitation = state
+                .accounts
+                .invite(&tenant, None, &tenant.admin_email, "", "admin")
+                .await?;
             print_json(out, &tenant)?;
+            tracing::info!(
+                invitation_id = invitation.id,
+                outbox = %state.accounts.mailer().dir().display(),
+                "invited the tenant's admin address as its first user"
+            );
         }
         TenantCommand::List {
             status,
@@ -321,6 +367,68 @@ async fn tenant(
         }
     }
     Ok(())
+}
+
+async fn user(command: UserCommand, state: &AppState, out: &mut dyn Write) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Create {
+            tenant,
+            email,
+            role,
+            name,
+            no_password,
+        } => {
+            let tenant = state.tenants.get(&tenant).await?;
+            let role = Role::parse(&role)
+                .with_context(|| format!("--role must be admin or consultant, not `{role}`"))?;
+            let password = if no_password {
+                None
+            } else {
+                Some(read_password()?)
+            };
+            let user = state
+                .accounts
+                .create_user(
+                    &tenant,
+                    NewUser {
+                        email,
+                        name,
+                        role,
+                        phone: None,
+                        password,
+                    },
+                )
+                .await?;
+            print_json(out, &crate::http::users::user_body(&user))?;
+        }
+        UserCommand::List { tenant } => {
+            let tenant = state.tenants.get(&tenant).await?;
+            let users = state.accounts.list_all_users(&tenant.id).await?;
+            let rows: Vec<_> = users.iter().map(crate::http::users::user_body).collect();
+            print_json(out, &rows)?;
+        }
+    }
+    Ok(())
+}
+
+/// A new password: prompted twice without echo on a terminal, else the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Repeat password: ")?;
+        anyhow::ensure!(first == again, "the passwords do not match");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        anyhow::ensure!(
+            !password.is_empty(),
+            "no password on standard input (or use --no-password)"
+        );
+        Ok(password)
+    }
 }
 
 fn print_json(out: &mut dyn Write, value: &impl serde::Serialize) -> anyhow::Result<()> {

@@ -57,6 +57,15 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// Key for the OpenAI API (`OPENAI_API_KEY`); unset selects the offline fallbacks.
     pub openai_api_key: Option<Secret>,
+    /// HS256 key for access tokens, at least 32 bytes (`CARAVAN_JWT_SECRET`). Unset: a secret
+    /// generated once and kept in `<data_dir>/jwt-secret`, fine for one host; every host of a
+    /// deployment must share the same value.
+    pub jwt_secret: Option<Secret>,
+    /// The dashboard's base URL, used in emailed links (`CARAVAN_APP_URL`).
+    pub app_url: String,
+    /// Sender address of the emails Caravan sends (`CARAVAN_MAIL_FROM`); the display name is
+    /// the tenant's.
+    pub mail_from: String,
     /// Browser origins allowed by CORS (`CARAVAN_CORS_ORIGINS`, comma-separated).
     pub cors_origins: Vec<String>,
     /// Largest accepted request body in bytes (`CARAVAN_BODY_LIMIT_BYTES`).
@@ -77,6 +86,84 @@ pub struct Config {
     pub tenant_cache_ttl_secs: u64,
     /// How long in-flight requests may run after SIGINT/SIGTERM (`CARAVAN_SHUTDOWN_GRACE_SECS`).
     pub shutdown_grace_secs: u64,
+    /// Take the client address from the first `X-Forwarded-For` entry
+    /// (`CARAVAN_TRUST_FORWARDED_FOR`); only behind a proxy that sets it, or clients could
+    /// pick their own address and dodge per-address limits.
+    pub trust_forwarded_for: bool,
+    /// Request budgets (`[rate_limits]` in the file; `CARAVAN_RATE_*` variables).
+    pub rate_limits: RateLimitConfig,
+    /// Token lifetimes (`[auth]` in the file).
+    pub auth: AuthConfig,
+}
+
+/// Token and link lifetimes, in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Access tokens (JWT).
+    pub access_token_ttl_secs: u64,
+    /// Refresh tokens.
+    pub refresh_token_ttl_secs: u64,
+    /// How long a just-rotated refresh token is still accepted (two tabs refreshing at once).
+    pub refresh_grace_secs: u64,
+    /// Password-reset links.
+    pub reset_token_ttl_secs: u64,
+    /// Invitation links.
+    pub invitation_ttl_secs: u64,
+    /// How long a host trusts a verified session before asking the database again (so a
+    /// logout or deactivation on another host takes effect within this time).
+    pub session_cache_ttl_secs: u64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            refresh_grace_secs: 30,
+            reset_token_ttl_secs: 3600,
+            invitation_ttl_secs: 48 * 3600,
+            session_cache_ttl_secs: 30,
+        }
+    }
+}
+
+/// Request budgets. Defaults are the dashboard contract's (API.md §1.10).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Shared by every host of a deployment; prefixes every limiter key.
+    pub namespace: String,
+    /// Requests per minute per (tenant, route) (`CARAVAN_RATE_TENANT_PER_MINUTE`).
+    pub tenant_per_minute: u32,
+    /// Logins per minute per client address (`CARAVAN_RATE_LOGIN_PER_MINUTE`).
+    pub login_per_minute: u32,
+    /// Failed logins for one address before it is locked.
+    pub login_failures_before_lock: u32,
+    /// How long a locked address stays locked.
+    pub login_lock_secs: u64,
+    /// Password-reset requests per minute per client address.
+    pub password_reset_per_minute: u32,
+    /// Password updates (with a reset token) per minute per client address.
+    pub password_update_per_minute: u32,
+    /// `X-Client-ID` mismatches from one client address and tenant within five minutes
+    /// before that address is blocked for half an hour.
+    pub tenant_mismatch_limit: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            namespace: "caravan".to_owned(),
+            tenant_per_minute: 600,
+            login_per_minute: 5,
+            login_failures_before_lock: 10,
+            login_lock_secs: 15 * 60,
+            password_reset_per_minute: 3,
+            password_update_per_minute: 5,
+            tenant_mismatch_limit: 3,
+        }
+    }
 }
 
 impl Default for Config {
@@ -88,6 +175,9 @@ impl Default for Config {
             redis_url: None,
             admin_token: None,
             openai_api_key: None,
+            jwt_secret: None,
+            app_url: "http://localhost:5173".to_owned(),
+            mail_from: "no-reply@caravan.localhost".to_owned(),
             cors_origins: default_cors_origins(),
             body_limit_bytes: 10 * 1024 * 1024,
             log: "info".to_owned(),
@@ -97,6 +187,9 @@ impl Default for Config {
             db_statement_timeout_ms: 8_000,
             tenant_cache_ttl_secs: 300,
             shutdown_grace_secs: 20,
+            trust_forwarded_for: false,
+            rate_limits: RateLimitConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -197,6 +290,15 @@ impl Config {
         if let Some(v) = env.var("OPENAI_API_KEY") {
             self.openai_api_key = Some(Secret(v));
         }
+        if let Some(v) = env.var("CARAVAN_JWT_SECRET") {
+            self.jwt_secret = Some(Secret(v));
+        }
+        if let Some(v) = env.var("CARAVAN_APP_URL") {
+            self.app_url = v;
+        }
+        if let Some(v) = env.var("CARAVAN_MAIL_FROM") {
+            self.mail_from = v;
+        }
         if let Some(v) = env.var("CARAVAN_CORS_ORIGINS") {
             self.cors_origins = v
                 .split(',')
@@ -237,6 +339,15 @@ impl Config {
         }
         if let Some(v) = env.var("CARAVAN_SHUTDOWN_GRACE_SECS") {
             self.shutdown_grace_secs = parse("CARAVAN_SHUTDOWN_GRACE_SECS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_TRUST_FORWARDED_FOR") {
+            self.trust_forwarded_for = parse("CARAVAN_TRUST_FORWARDED_FOR", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_RATE_TENANT_PER_MINUTE") {
+            self.rate_limits.tenant_per_minute = parse("CARAVAN_RATE_TENANT_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_RATE_LOGIN_PER_MINUTE") {
+            self.rate_limits.login_per_minute = parse("CARAVAN_RATE_LOGIN_PER_MINUTE", &v)?;
         }
         Ok(())
     }
@@ -284,6 +395,9 @@ impl fmt::Debug for Config {
             .field("redis_url", &url(&self.redis_url))
             .field("admin_token", &self.admin_token)
             .field("openai_api_key", &self.openai_api_key)
+            .field("jwt_secret", &self.jwt_secret)
+            .field("app_url", &self.app_url)
+            .field("mail_from", &self.mail_from)
             .field("cors_origins", &self.cors_origins)
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("log", &self.log)
@@ -293,6 +407,9 @@ impl fmt::Debug for Config {
             .field("db_statement_timeout_ms", &self.db_statement_timeout_ms)
             .field("tenant_cache_ttl_secs", &self.tenant_cache_ttl_secs)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("rate_limits", &self.rate_limits)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -378,11 +495,18 @@ mod tests {
                 ("REDIS_URL", "redis://:s3cret@cache:6379"),
                 ("CARAVAN_ADMIN_TOKEN", "admin-token-value"),
                 ("OPENAI_API_KEY", "sk-live-key"),
+                ("CARAVAN_JWT_SECRET", "jwt-secret-value-long-enough-0123456789"),
             ]),
         )
         .unwrap();
         let shown = format!("{config:?}");
-        for secret in ["hunter2", "s3cret", "admin-token-value", "sk-live-key"] {
+        for secret in [
+            "hunter2",
+            "s3cret",
+            "admin-token-value",
+            "sk-live-key",
+            "jwt-secret-value",
+        ] {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
         }
         assert!(

@@ -51,6 +51,10 @@ pub enum Error {
     /// The state forbids it (a duplicate id, an address owned by another tenant).
     #[error("{0}")]
     Conflict(String),
+    /// The caller is not (or no longer) authenticated: a missing, invalid or expired token,
+    /// or a user that is gone or deactivated.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The caller may not do this (e.g. the tenant is suspended).
     #[error("{0}")]
     Forbidden(String),

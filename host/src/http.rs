@@ -1,12 +1,17 @@
 //! The HTTP API: one router per resource, merged here with the shared layers.
 
 pub mod admin;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod middleware;
+pub mod plugins;
 pub mod response;
+pub mod routes;
+pub mod session;
 pub mod tenant_scope;
+pub mod users;
 
 use std::time::Duration;
 
@@ -19,12 +24,25 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::state::AppState;
 use extract::BodyLimit;
 
+/// Every route of the API, with who may call it.
+pub fn routes() -> routes::Routes {
+    health::routes()
+        .merge(admin::routes())
+        .merge(auth::routes())
+        .merge(users::routes())
+        .merge(plugins::tenant_routes())
+}
+
+/// The table of every route, for tests and documentation.
+pub fn route_table() -> Vec<routes::RouteInfo> {
+    routes().into_parts().1
+}
+
 /// The whole API. Tests drive this with `tower::ServiceExt::oneshot`; `serve` binds it.
 pub fn app(state: AppState) -> Router {
     let limit = state.config.body_limit_bytes;
-    let api = Router::new()
-        .merge(health::router())
-        .merge(admin::router())
+    let (router, _) = routes().into_parts();
+    let api = router
         .fallback(middleware::not_found)
         .with_state(state.clone());
     with_layers(api, &state, limit)
@@ -34,6 +52,7 @@ pub fn app(state: AppState) -> Router {
 /// is outermost so its log line and metrics see the final status.
 pub fn with_layers(router: Router, state: &AppState, body_limit: usize) -> Router {
     let mut router = router
+        .layer(axum::middleware::from_fn(session::rate_limit_headers))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::Extension(BodyLimit(body_limit)))
         .layer(cors(&state.config.cors_origins));

@@ -3,11 +3,13 @@
 //!
 //! The binary (`caravan`) is a thin wrapper over [`cli`]; tests drive [`app`] directly.
 
+pub mod accounts;
 pub mod blobs;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod metrics;
 pub mod money;
 pub mod plugins;

@@ -5,11 +5,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::accounts::tokens::JwtKeys;
+use crate::accounts::{AccountService, AuthSettings};
 use crate::blobs::Blobs;
 use crate::config::{Config, redact_url};
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::plugins::PluginRuntime;
 use crate::plugins::registry::PluginService;
+use crate::ratelimit::RateLimiter;
 use crate::redis::Redis;
 use crate::storage::{ConnectOptions, Storage};
 use crate::tenants::TenantService;
@@ -23,6 +27,9 @@ pub struct AppState {
     pub redis: Option<Arc<Redis>>,
     pub tenants: Arc<TenantService>,
     pub plugins: Arc<PluginService>,
+    pub accounts: Arc<AccountService>,
+    /// Request budgets, shared through Redis when it is configured.
+    pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,
 }
 
@@ -79,11 +86,29 @@ impl AppState {
             redis.clone(),
             metrics.clone(),
         ));
+        let mailer = Mailer::outbox(
+            storage.outbox.clone(),
+            config.data_dir.join("outbox"),
+            config.mail_from.clone(),
+        );
+        let keys = JwtKeys::load(
+            config.jwt_secret.as_ref().map(|s| s.expose()),
+            &config.data_dir,
+        )
+        .context("loading the access-token key")?;
+        let accounts = Arc::new(AccountService::new(
+            storage.accounts.clone(),
+            tenants.clone(),
+            mailer,
+            keys,
+            AuthSettings::from_config(&config),
+        ));
         if let Some(url) = &config.redis_url
             && tokio::runtime::Handle::try_current().is_ok()
         {
             plugins.spawn_event_listener(url.expose().to_owned());
         }
+        let limiter = RateLimiter::new(redis.clone());
         Ok(Self {
             config: Arc::new(config),
             storage,
@@ -91,6 +116,8 @@ impl AppState {
             redis,
             tenants,
             plugins,
+            accounts,
+            limiter,
             metrics,
         })
     }

@@ -4,6 +4,8 @@
 //! Every tenant-owned table has a `tenant_id` column with a foreign key to `tenants` that
 //! cascades on delete, which is what makes deleting a tenant complete (`schema` checks it).
 
+pub mod accounts;
+pub mod outbox;
 pub mod plugins;
 pub mod schema;
 pub mod tenants;
@@ -14,6 +16,8 @@ mod sqlite;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use accounts::AccountRepo;
+pub use outbox::OutboxRepo;
 pub use plugins::PluginRepo;
 pub use schema::{OwnedTable, SchemaRepo};
 pub use tenants::TenantRepo;
@@ -63,6 +67,8 @@ pub struct Storage {
     pub backend: Backend,
     pub tenants: Arc<dyn TenantRepo>,
     pub plugins: Arc<dyn PluginRepo>,
+    pub accounts: Arc<dyn AccountRepo>,
+    pub outbox: Arc<dyn OutboxRepo>,
     pub schema: Arc<dyn SchemaRepo>,
 }
 

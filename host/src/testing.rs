@@ -93,12 +93,23 @@ impl TestDatabase {
                 let mut admin = PgConnection::connect(&admin_url)
                     .await
                     .expect("connect to TEST_DATABASE_URL");
-                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut admin)
-                    .await
-                    .expect("create test database");
+                // The server refuses superusers (row-level security would not apply), so the
+                // database belongs to an ordinary role, as in production.
+                sqlx::query(AssertSqlSafe(format!(
+                    "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; \
+                     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+                )))
+                .execute(&mut admin)
+                .await
+                .expect("create the application role");
+                sqlx::query(AssertSqlSafe(format!(
+                    "CREATE DATABASE {name} OWNER {APP_ROLE}"
+                )))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
                 let _ = admin.close().await;
-                let url = replace_database(&admin_url, &name);
+                let url = with_user(&replace_database(&admin_url, &name), APP_ROLE);
                 Self {
                     backend,
                     url,
@@ -159,6 +170,27 @@ impl Drop for TestDatabase {
         });
         let _ = handle.join();
     }
+}
+
+/// The role test databases belong to and the server connects as: no superuser, no BYPASSRLS.
+pub const APP_ROLE: &str = "caravan_app";
+
+/// The superuser URL of the test database (for tests that inspect it from outside).
+impl TestDatabase {
+    pub fn admin_url(&self) -> Option<String> {
+        self.pg_admin
+            .as_ref()
+            .map(|(admin, name)| replace_database(admin, name))
+    }
+}
+
+/// `postgres://old@h/db` with the user replaced (and any password dropped: trust auth).
+pub fn with_user(url: &str, user: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    format!("{scheme}://{user}@{host}")
 }
 
 /// `postgres://u@h:p/old?x` with the database name replaced.

@@ -252,8 +252,9 @@ async fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
         .seen
         .iter()
         .map(|l| serde_json::from_str::<Value>(l).expect("every line is JSON"))
-        // Lines of the server itself (start-up, background compilation) belong to no request.
-        .filter(|l| l["target"] != "caravan::server")
+        // Lines of the server itself (start-up, key generation, background compilation)
+        // belong to no request.
+        .filter(|l| l["target"] != "caravan::server" && l["target"] != "caravan::accounts::tokens")
         .collect();
     assert!(
         request_lines
@@ -291,6 +292,69 @@ async fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
             "the server did not exit after SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn a_login_logs_no_secret_and_masks_addresses_and_phones() {
+    let db = TestDatabase::new(Backend::Sqlite).await;
+    let (mut server, addr) = Server::start(&db);
+    let client = reqwest::Client::new();
+    let admin = |path: &str| {
+        client
+            .post(format!("http://{addr}{path}"))
+            .header("x-admin-token", "binary-test-token")
+    };
+    let res = admin("/api/v1/admin/tenants")
+        .json(&serde_json::json!({"tenant_id": "privacy", "company_name": "Privacy Tours",
+                                  "admin_email": "owner.person@privacy.example"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let password = "Sup3r-secret passphrase!";
+    let res = admin("/api/v1/admin/tenants/privacy/users")
+        .json(&serde_json::json!({"email": "lena.ndlovu@privacy.example", "password": password,
+                                  "phone": "+27 82 555 0199", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let login: Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "lena.ndlovu@privacy.example", "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(login["success"], true, "{login}");
+    let failed: Value = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "lena.ndlovu@privacy.example", "password": "wrong guess 123"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(failed["success"], false);
+    server.wait_for("login refused");
+
+    let logs = server.seen.join("\n");
+    assert!(logs.contains("login succeeded"), "{logs}");
+    assert!(logs.contains("l***@privacy.example"), "the refused login names the masked address: {logs}");
+    for secret in [
+        password,
+        "wrong guess 123",
+        login["access_token"].as_str().unwrap(),
+        login["refresh_token"].as_str().unwrap(),
+        "lena.ndlovu@",
+        "owner.person@",
+        "555 0199",
+    ] {
+        assert!(!logs.contains(secret), "`{secret}` reached the logs: {logs}");
     }
 }
 

@@ -4,12 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_tenants;
+mod auth;
 mod conventions;
 mod default_plugins;
 mod email_parser_budget;
+mod isolation;
 mod outages;
 mod plugin_registry;
 mod plugin_sandbox;
+mod row_level_security;
 mod storage_conformance;
 mod tenant_cache;
-mod tenant_scope;
+mod users;

@@ -39,6 +39,12 @@ impl TestApp {
         let state = db
             .state_with(|c| {
                 c.admin_token = Some(caravan::config::Secret::new(ADMIN_TOKEN));
+                // Tests share one Redis: each app counts in its own namespace, and logins are
+                // not limited unless a test is about limits (it sets its own values).
+                c.rate_limits.namespace = format!("test-{}", uuid::Uuid::new_v4().simple());
+                c.rate_limits.login_per_minute = 10_000;
+                c.rate_limits.password_reset_per_minute = 10_000;
+                c.rate_limits.password_update_per_minute = 10_000;
                 adjust(c);
             })
             .await;
@@ -70,6 +76,10 @@ impl TestApp {
         self.request(Method::DELETE, path)
     }
 
+    pub fn put(&self, path: &str) -> Call<'_> {
+        self.request(Method::PUT, path)
+    }
+
     /// Creates a tenant through the admin API and returns its id.
     pub async fn create_tenant(&self, id: &str, extra: Value) -> Value {
         let mut body = serde_json::json!({
@@ -91,6 +101,97 @@ impl TestApp {
     }
 }
 
+/// A signed-in user, as a test holds it.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub email: String,
+}
+
+/// The password every test user gets unless a test says otherwise.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Creates a user through the platform-admin API; returns its JSON.
+    pub async fn create_user(&self, tenant: &str, email: &str, role: &str) -> Value {
+        let res = self
+            .post(&format!("/api/v1/admin/tenants/{tenant}/users"))
+            .admin()
+            .json(&serde_json::json!({
+                "email": email, "name": format!("{role} of {tenant}"),
+                "role": role, "password": PASSWORD,
+            }))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.body["data"].clone()
+    }
+
+    /// Signs in through the API; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> Login {
+        let res = self
+            .post("/api/v1/auth/login")
+            .json(&serde_json::json!({"email": email, "password": password, "tenant_id": null}))
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.body["success"], true, "{}", res.body);
+        Login {
+            access_token: res.body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: res.body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: res.body["user"]["id"].as_str().unwrap().to_owned(),
+            tenant_id: res.body["user"]["tenant_id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+        }
+    }
+
+    /// A tenant with a signed-in user of `role` (`admin@<tenant>.test` style addresses).
+    pub async fn tenant_with_user(&self, tenant: &str, role: &str) -> Login {
+        self.create_tenant(tenant, serde_json::json!({})).await;
+        let email = format!("{role}@{tenant}.test");
+        self.create_user(tenant, &email, role).await;
+        self.login(&email, PASSWORD).await
+    }
+}
+
+impl TestApp {
+    /// The text of the newest email sent to `to` on behalf of `tenant`, decoded from the
+    /// outbox copy (quoted-printable soft breaks and `=3D` undone).
+    pub async fn last_email_to(&self, tenant: &str, to: &str) -> Option<String> {
+        let emails = self
+            .state
+            .storage
+            .outbox
+            .list_emails(tenant, 100)
+            .await
+            .unwrap();
+        let email = emails.into_iter().find(|e| e.to_address == to)?;
+        let path = self.state.accounts.mailer().dir().join(&email.object_key);
+        let raw = std::fs::read_to_string(path).unwrap();
+        Some(
+            raw.replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "="),
+        )
+    }
+
+    /// The `token=` value of the link in the newest email to `to`.
+    pub async fn emailed_token(&self, tenant: &str, to: &str) -> String {
+        let text = self
+            .last_email_to(tenant, to)
+            .await
+            .unwrap_or_else(|| panic!("no email to {to}"));
+        let start = text.find("token=").expect("a link with a token") + "token=".len();
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+}
+
 /// A request being built.
 pub struct Call<'a> {
     router: &'a Router,
@@ -106,6 +207,27 @@ impl Call<'_> {
 
     pub fn admin(self) -> Self {
         self.header("x-admin-token", ADMIN_TOKEN)
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    /// As a signed-in user: the token and the tenant header the dashboard sends.
+    pub fn user(self, login: &Login) -> Self {
+        let tenant = login.tenant_id.clone();
+        self.bearer(&login.access_token)
+            .header("x-client-id", &tenant)
+    }
+
+    /// As if the request came from `ip` (what the server would see as the peer).
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
+        self.builder = self
+            .builder
+            .extension(axum::extract::ConnectInfo(addr));
+        self
     }
 
     pub fn json(mut self, value: &Value) -> Self {

@@ -1,9 +1,7 @@
 //! The platform-admin API under `/api/v1/admin`, authenticated by `X-Admin-Token`.
 
-mod plugins;
 mod tenants;
 
-use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -11,12 +9,11 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
+use super::routes::Routes;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(tenants::router())
-        .merge(plugins::router())
+pub fn routes() -> Routes {
+    tenants::routes().merge(super::plugins::platform_routes())
 }
 
 /// Proof that the request carries the platform admin token.

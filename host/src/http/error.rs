@@ -17,6 +17,8 @@ pub struct ApiError {
     /// Stable, machine-readable reason (`tenant_not_found` style, snake case).
     code: &'static str,
     retry_after_secs: Option<u64>,
+    /// `X-RateLimit-Limit` and `X-RateLimit-Remaining` for a 429.
+    rate_limit: Option<(u32, u32)>,
 }
 
 impl ApiError {
@@ -26,6 +28,7 @@ impl ApiError {
             detail: Value::String(detail.into()),
             code,
             retry_after_secs: None,
+            rate_limit: None,
         }
     }
 
@@ -35,6 +38,7 @@ impl ApiError {
             detail: json!(errors),
             code: "validation_error",
             retry_after_secs: None,
+            rate_limit: None,
         }
     }
 
@@ -75,6 +79,12 @@ impl ApiError {
         self
     }
 
+    /// States the limit that refused the request.
+    pub fn with_rate_limit(mut self, limit: u32, remaining: u32) -> Self {
+        self.rate_limit = Some((limit, remaining));
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -92,6 +102,7 @@ impl From<Error> for ApiError {
             Error::BadRequest(m) => Self::bad_request(m),
             Error::NotFound(m) => Self::not_found(m),
             Error::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            Error::Unauthorized(m) => Self::unauthorized(m),
             Error::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
             Error::Unavailable(m) => Self::unavailable(m).retry_after(5),
             Error::Internal { operation, cause } => {
@@ -111,11 +122,17 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = self.retry_after_secs;
+        let rate_limit = self.rate_limit;
         let mut response = (self.status, axum::Json(self.body())).into_response();
+        let headers = response.headers_mut();
         if let Some(secs) = retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
+            headers.insert(header::RETRY_AFTER, v);
+        }
+        if let Some((limit, remaining)) = rate_limit {
+            headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+            headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
         }
         response
     }

@@ -2,26 +2,26 @@
 
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use super::routes::{Access, Routes};
 use crate::state::AppState;
 
 /// How long readiness waits for the database before calling it down.
 const DATABASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/health/live", get(live))
-        .route("/health/ready", get(ready))
-        .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
+pub fn routes() -> Routes {
+    let p = Access::Public;
+    Routes::new()
+        .get("/health", p, health)
+        .get("/health/live", p, live)
+        .get("/health/ready", p, ready)
+        .get("/ready", p, ready)
+        .get("/metrics", p, metrics)
 }
 
 async fn health() -> axum::Json<Value> {

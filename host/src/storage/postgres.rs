@@ -1,5 +1,7 @@
 //! The PostgreSQL backend, selected by a `postgres://` `DATABASE_URL`.
 
+mod accounts;
+mod outbox;
 mod plugins;
 mod tenants;
 
@@ -8,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgPool, Postgres as Db, Transaction};
 
 use super::{Backend, ConnectOptions, OwnedTable, SchemaRepo, Storage, StorageError};
 
@@ -31,18 +33,75 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         .connect_with(connect)
         .await
         .map_err(classify)?;
+    refuse_rls_bypass(&pool).await?;
     let db = Arc::new(Postgres { pool });
     Ok(Storage {
         backend: Backend::Postgres,
         tenants: db.clone(),
         plugins: db.clone(),
+        accounts: db.clone(),
+        outbox: db.clone(),
         schema: db,
     })
+}
+
+/// Row-level security is the second wall between tenants, and a superuser or a role with
+/// BYPASSRLS walks straight through it; Caravan refuses to run as one rather than run
+/// with a wall that is not there.
+async fn refuse_rls_bypass(pool: &PgPool) -> Result<(), StorageError> {
+    let (role, superuser, bypass): (String, bool, bool) = sqlx::query_as(
+        "SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(classify)?;
+    if superuser || bypass {
+        let what = if superuser { "a superuser" } else { "a role with BYPASSRLS" };
+        return Err(StorageError::Config(format!(
+            "DATABASE_URL connects as `{role}`, {what}, which row-level security does not \
+             apply to. Connect as a role created with NOSUPERUSER NOBYPASSRLS that owns the \
+             database (see \"PostgreSQL\" in the README)"
+        )));
+    }
+    Ok(())
 }
 
 /// Shared by every PostgreSQL repository.
 struct Postgres {
     pool: PgPool,
+}
+
+/// Which rows of tenant-owned tables a transaction may see (see the 0004 migration).
+#[derive(Debug, Clone, Copy)]
+enum Scope<'a> {
+    /// One tenant's rows: every tenant-scoped operation.
+    Tenant(&'a str),
+    /// Every tenant's rows: only for lookups that cannot know the tenant in advance.
+    Platform,
+}
+
+impl Postgres {
+    /// Starts a transaction scoped for row-level security. The setting is transaction-local,
+    /// so a pooled connection never carries one request's scope into the next.
+    async fn begin(&self, scope: Scope<'_>) -> Result<Transaction<'static, Db>, StorageError> {
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let (name, value) = match scope {
+            Scope::Tenant(id) => ("caravan.tenant_id", id),
+            Scope::Platform => ("caravan.scope", "platform"),
+        };
+        sqlx::query("SELECT set_config($1, $2, true)")
+            .bind(name)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        Ok(tx)
+    }
+}
+
+/// Commits, classifying the failure like any other statement's.
+async fn commit(tx: Transaction<'static, Db>) -> Result<(), StorageError> {
+    tx.commit().await.map_err(classify)
 }
 
 fn classify(err: sqlx::Error) -> StorageError {
@@ -123,15 +182,34 @@ impl SchemaRepo for Postgres {
             .collect())
     }
 
+    async fn tables_without_row_security(&self) -> Result<Vec<String>, StorageError> {
+        sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname = current_schema() \
+               AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+                           AND a.attname = 'tenant_id' AND NOT a.attisdropped) \
+               AND NOT (c.relrowsecurity AND c.relforcerowsecurity \
+                        AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid \
+                                    AND p.polname = 'tenant_isolation')) \
+             ORDER BY 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(classify)
+    }
+
     async fn count_tenant_rows(&self, tenant_id: &str) -> Result<Vec<(String, i64)>, StorageError> {
+        let tables = self.tenant_owned_tables().await?;
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let mut counts = Vec::new();
         let own: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE id = $1")
             .bind(tenant_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(classify)?;
         counts.push(("tenants".to_owned(), own));
-        for table in self.tenant_owned_tables().await? {
+        for table in tables {
             // Table names come from the catalog, never from input; quoting keeps odd names safe.
             let sql = format!(
                 "SELECT COUNT(*) FROM \"{}\" WHERE tenant_id = $1",
@@ -139,11 +217,12 @@ impl SchemaRepo for Postgres {
             );
             let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
                 .bind(tenant_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(classify)?;
             counts.push((table.name, n));
         }
+        commit(tx).await?;
         Ok(counts)
     }
 }

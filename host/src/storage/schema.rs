@@ -28,6 +28,11 @@ pub trait SchemaRepo: Send + Sync {
     /// added later are covered without a list to keep in step.
     async fn tenant_owned_tables(&self) -> Result<Vec<OwnedTable>, StorageError>;
 
+    /// Tenant-owned tables that row-level security does not guard (PostgreSQL: not
+    /// `FORCE ROW LEVEL SECURITY` with the `tenant_isolation` policy). Empty when the
+    /// backend has no row-level security (SQLite, embedded and single-process).
+    async fn tables_without_row_security(&self) -> Result<Vec<String>, StorageError>;
+
     /// Rows per table (`tenants` included) that belong to `tenant_id`.
     async fn count_tenant_rows(&self, tenant_id: &str) -> Result<Vec<(String, i64)>, StorageError>;
 }

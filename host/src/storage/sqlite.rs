@@ -1,5 +1,7 @@
 //! The SQLite backend: the embedded default, one file in the data directory.
 
+mod accounts;
+mod outbox;
 mod plugins;
 mod tenants;
 
@@ -8,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Row, SqlitePool};
+use sqlx::{AssertSqlSafe, Row, Sqlite as Db, SqlitePool, Transaction};
 
 use super::{Backend, ConnectOptions, OwnedTable, SchemaRepo, Storage, StorageError};
 
@@ -41,6 +43,8 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         backend: Backend::Sqlite,
         tenants: db.clone(),
         plugins: db.clone(),
+        accounts: db.clone(),
+        outbox: db.clone(),
         schema: db,
     })
 }
@@ -48,6 +52,17 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
 /// Shared by every SQLite repository.
 struct Sqlite {
     pool: SqlitePool,
+}
+
+impl Sqlite {
+    /// Starts a transaction; SQLite takes its write lock only at the first write.
+    async fn begin(&self) -> Result<Transaction<'static, Db>, StorageError> {
+        self.pool.begin().await.map_err(classify_plain)
+    }
+}
+
+async fn commit(tx: Transaction<'static, Db>) -> Result<(), StorageError> {
+    tx.commit().await.map_err(classify_plain)
 }
 
 /// SQLite-specific classification that needs no database round trip.
@@ -174,6 +189,10 @@ impl SchemaRepo for Sqlite {
             });
         }
         Ok(owned)
+    }
+
+    async fn tables_without_row_security(&self) -> Result<Vec<String>, StorageError> {
+        Ok(Vec::new())
     }
 
     async fn count_tenant_rows(&self, tenant_id: &str) -> Result<Vec<(String, i64)>, StorageError> {

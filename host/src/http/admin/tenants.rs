@@ -1,10 +1,8 @@
 //! Tenant provisioning for platform admins: list, create, read, update, stats, suspend,
 //! activate, delete, and the platform health summary.
 
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,23 +12,30 @@ use crate::error::FieldError;
 use crate::http::error::ApiError;
 use crate::http::extract::{Json, Query};
 use crate::http::health::check_database;
+use crate::accounts::NewUser;
+use crate::accounts::model::Role;
 use crate::http::response::{created, ok, top_level};
+use crate::http::routes::{Access, Routes};
+use crate::http::users::user_body;
 use crate::http::tenant_scope::record_tenant;
 use crate::state::AppState;
 use crate::tenants::model::{Tenant, TenantListQuery, TenantSort, TenantStatus};
 use crate::tenants::{CreateTenant, UpdateTenant};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/health", get(health))
-        .route("/api/v1/admin/tenants", get(list).post(create))
-        .route(
-            "/api/v1/admin/tenants/{tenant_id}",
-            get(detail).patch(update).delete(delete),
-        )
-        .route("/api/v1/admin/tenants/{tenant_id}/stats", get(stats))
-        .route("/api/v1/admin/tenants/{tenant_id}/suspend", post(suspend))
-        .route("/api/v1/admin/tenants/{tenant_id}/activate", post(activate))
+pub fn routes() -> Routes {
+    let one = "/api/v1/admin/tenants/{tenant_id}";
+    let p = Access::Platform;
+    Routes::new()
+        .get("/api/v1/admin/health", p, health)
+        .get("/api/v1/admin/tenants", p, list)
+        .post("/api/v1/admin/tenants", p, create)
+        .get(one, p, detail)
+        .patch(one, p, update)
+        .delete(one, p, delete)
+        .get(&format!("{one}/stats"), p, stats)
+        .post(&format!("{one}/suspend"), p, suspend)
+        .post(&format!("{one}/activate"), p, activate)
+        .post(&format!("{one}/users"), p, create_user)
 }
 
 /// Usage figures of a tenant. Caravan keeps no quotes, invoices, clients or users yet, so
@@ -216,7 +221,66 @@ async fn create(
     Json(input): Json<CreateTenant>,
 ) -> Result<Response, ApiError> {
     let tenant = state.tenants.create(input).await?;
-    Ok(created(detail_view(&tenant)))
+    // The first user of a tenant: its admin address is invited to set a password.
+    let invitation = state
+        .accounts
+        .invite(&tenant, None, &tenant.admin_email, "", Role::Admin.as_str())
+        .await?;
+    let mut view = detail_view(&tenant);
+    merge(
+        &mut view,
+        json!({"admin_invitation": {"email": invitation.email, "expires_at": invitation.expires_at}}),
+    );
+    Ok(created(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUserBody {
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default = "admin_role")]
+    role: String,
+    /// Without one, the user is emailed a link to choose a password.
+    #[serde(default)]
+    password: Option<String>,
+}
+
+fn admin_role() -> String {
+    Role::Admin.as_str().to_owned()
+}
+
+async fn create_user(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    Json(body): Json<CreateUserBody>,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let tenant = state.tenants.get(&tenant_id).await?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::validation(vec![FieldError::body(
+            "role",
+            "role must be 'admin' or 'consultant'",
+        )])
+    })?;
+    let user = state
+        .accounts
+        .create_user(
+            &tenant,
+            NewUser {
+                email: body.email,
+                name: body.name,
+                role,
+                phone: body.phone,
+                password: body.password,
+            },
+        )
+        .await?;
+    Ok(created(user_body(&user)))
 }
 
 async fn detail(

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 
-use super::{Postgres, classify};
+use super::{Postgres, Scope, classify, commit};
 use crate::plugins::model::{Activation, ActivationEvent, CallStat, PluginVersion, SlotSettings};
 use crate::plugins::{FailurePolicy, Limits, Slot};
 use crate::storage::StorageError;
@@ -35,6 +35,7 @@ fn version(row: &PgRow) -> Result<PluginVersion, StorageError> {
 #[async_trait]
 impl PluginRepo for Postgres {
     async fn insert_version(&self, v: &PluginVersion) -> Result<(), StorageError> {
+        let mut tx = self.begin(Scope::Tenant(&v.tenant_id)).await?;
         let result = sqlx::query(
             "INSERT INTO plugin_versions (id, tenant_id, slot, label, sha256, size_bytes, \
              wit_version, uploaded_by, created_at, validation) \
@@ -50,12 +51,10 @@ impl PluginRepo for Postgres {
         .bind(&v.uploaded_by)
         .bind(v.created_at)
         .bind(Json(&v.validation))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => Err(classify(e)),
-        }
+        result.map_err(classify)?;
+        commit(tx).await
     }
 
     async fn get_version(
@@ -63,28 +62,32 @@ impl PluginRepo for Postgres {
         tenant_id: &str,
         id: &str,
     ) -> Result<Option<PluginVersion>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM plugin_versions WHERE tenant_id = $1 AND id = $2"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(classify)?;
+        commit(tx).await?;
         row.as_ref().map(version).transpose()
     }
 
     async fn list_versions(&self, tenant_id: &str) -> Result<Vec<PluginVersion>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM plugin_versions WHERE tenant_id = $1 \
              ORDER BY created_at DESC, id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(classify)?;
+        commit(tx).await?;
         rows.iter().map(version).collect()
     }
 
@@ -93,15 +96,17 @@ impl PluginRepo for Postgres {
         tenant_id: &str,
         slot: Slot,
     ) -> Result<Option<Activation>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let row = sqlx::query(
             "SELECT version_id, activated_at, activated_by FROM plugin_activations \
              WHERE tenant_id = $1 AND slot = $2",
         )
         .bind(tenant_id)
         .bind(slot.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
+    commit(tx).await?;
         row.map(|r| {
             Ok(Activation {
                 tenant_id: tenant_id.to_owned(),
@@ -123,8 +128,8 @@ impl PluginRepo for Postgres {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<Option<String>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let result: Result<Option<String>, sqlx::Error> = async {
-            let mut tx = self.pool.begin().await?;
             let previous: Option<Option<String>> = sqlx::query_scalar(
                 "SELECT version_id FROM plugin_activations WHERE tenant_id = $1 AND slot = $2",
             )
@@ -160,14 +165,12 @@ impl PluginRepo for Postgres {
             .bind(actor)
             .execute(&mut *tx)
             .await?;
-            tx.commit().await?;
             Ok(previous)
         }
         .await;
-        match result {
-            Ok(previous) => Ok(previous),
-            Err(e) => Err(classify(e)),
-        }
+        let previous = result.map_err(classify)?;
+        commit(tx).await?;
+        Ok(previous)
     }
 
     async fn history(
@@ -176,6 +179,7 @@ impl PluginRepo for Postgres {
         slot: Slot,
         limit: u32,
     ) -> Result<Vec<ActivationEvent>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let rows = sqlx::query(
             "SELECT id, action, version_id, previous_version_id, at, actor \
              FROM plugin_activation_history WHERE tenant_id = $1 AND slot = $2 \
@@ -184,9 +188,10 @@ impl PluginRepo for Postgres {
         .bind(tenant_id)
         .bind(slot.as_str())
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(classify)?;
+    commit(tx).await?;
         rows.iter()
             .map(|r| {
                 Ok(ActivationEvent {
@@ -207,15 +212,17 @@ impl PluginRepo for Postgres {
         tenant_id: &str,
         slot: Slot,
     ) -> Result<Option<SlotSettings>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let row = sqlx::query(
             "SELECT config, limits, failure_policy FROM plugin_settings \
              WHERE tenant_id = $1 AND slot = $2",
         )
         .bind(tenant_id)
         .bind(slot.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
+    commit(tx).await?;
         row.map(|r| {
             let config: Json<serde_json::Map<String, serde_json::Value>> =
                 r.try_get("config").map_err(classify)?;
@@ -237,6 +244,7 @@ impl PluginRepo for Postgres {
         settings: &SlotSettings,
         at: DateTime<Utc>,
     ) -> Result<(), StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let policy = match settings.failure_policy {
             FailurePolicy::FailClosed => "fail_closed",
             FailurePolicy::FallbackDefault => "fallback_default",
@@ -254,9 +262,10 @@ impl PluginRepo for Postgres {
         .bind(settings.limits.map(Json))
         .bind(policy)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(classify)?;
+    commit(tx).await?;
         Ok(())
     }
 
@@ -270,6 +279,7 @@ impl PluginRepo for Postgres {
         wall_us: u64,
         at: DateTime<Utc>,
     ) -> Result<(), StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         sqlx::query(
             "INSERT INTO plugin_call_stats (tenant_id, slot, version_key, outcome, calls, \
              fuel_total, wall_us_total, last_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $7) \
@@ -286,21 +296,24 @@ impl PluginRepo for Postgres {
         .bind(i64::try_from(fuel).unwrap_or(i64::MAX))
         .bind(i64::try_from(wall_us).unwrap_or(i64::MAX))
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(classify)?;
+    commit(tx).await?;
         Ok(())
     }
 
     async fn call_stats(&self, tenant_id: &str) -> Result<Vec<CallStat>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let rows = sqlx::query(
             "SELECT slot, version_key, outcome, calls, fuel_total, wall_us_total, last_at \
              FROM plugin_call_stats WHERE tenant_id = $1 ORDER BY slot, version_key, outcome",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(classify)?;
+    commit(tx).await?;
         rows.iter()
             .map(|r| {
                 let slot: String = r.try_get("slot").map_err(classify)?;
@@ -318,19 +331,25 @@ impl PluginRepo for Postgres {
     }
 
     async fn tenant_sha256s(&self, tenant_id: &str) -> Result<Vec<String>, StorageError> {
-        sqlx::query_scalar("SELECT DISTINCT sha256 FROM plugin_versions WHERE tenant_id = $1")
-            .bind(tenant_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(classify)
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
+        let hashes =
+            sqlx::query_scalar("SELECT DISTINCT sha256 FROM plugin_versions WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(classify)?;
+        commit(tx).await?;
+        Ok(hashes)
     }
 
     async fn sha256_in_use(&self, sha256: &str) -> Result<bool, StorageError> {
+        let mut tx = self.begin(Scope::Platform).await?;
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM plugin_versions WHERE sha256 = $1")
             .bind(sha256)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await
             .map_err(classify)?;
+        commit(tx).await?;
         Ok(n > 0)
     }
 }

@@ -6,7 +6,7 @@ use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Postgres as Db, Row, Transaction};
 
-use super::{Postgres, classify};
+use super::{Postgres, Scope, classify, commit};
 use crate::storage::StorageError;
 use crate::storage::tenants::{TenantColumns, TenantRepo, like_pattern, order_by, stored_config};
 use crate::tenants::model::{
@@ -60,12 +60,14 @@ async fn replace_addresses(
 
 impl Postgres {
     async fn fetch(&self, id: &str) -> Result<Option<Tenant>, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(id)).await?;
         let sql = format!("{SELECT} WHERE t.id = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(classify)?;
+        commit(tx).await?;
         row.as_ref().map(decode).transpose()
     }
 }
@@ -73,8 +75,8 @@ impl Postgres {
 #[async_trait]
 impl TenantRepo for Postgres {
     async fn insert(&self, tenant: &Tenant) -> Result<(), StorageError> {
+        let mut tx = self.begin(Scope::Tenant(&tenant.id)).await?;
         let result: Result<(), sqlx::Error> = async {
-            let mut tx = self.pool.begin().await?;
             sqlx::query(
                 "INSERT INTO tenants (id, name, status, plan, admin_email, support_email, config, \
                  created_at, updated_at, suspended_at, suspended_reason) \
@@ -93,14 +95,11 @@ impl TenantRepo for Postgres {
             .bind(&tenant.suspended_reason)
             .execute(&mut *tx)
             .await?;
-            replace_addresses(&mut tx, tenant).await?;
-            tx.commit().await
+            replace_addresses(&mut tx, tenant).await
         }
         .await;
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(classify(e)),
-        }
+        result.map_err(classify)?;
+        commit(tx).await
     }
 
     async fn get(&self, id: &str) -> Result<Option<Tenant>, StorageError> {
@@ -117,12 +116,14 @@ impl TenantRepo for Postgres {
             "{SELECT} {filter} {} LIMIT $3 OFFSET $4",
             order_by(query.sort, query.descending)
         );
+        // The list shows every tenant's inbound addresses: a platform-wide read.
+        let mut tx = self.begin(Scope::Platform).await?;
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(status)
             .bind(&pattern)
             .bind(i64::from(query.limit))
             .bind(i64::from(query.offset))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(classify)?;
         let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
@@ -130,9 +131,10 @@ impl TenantRepo for Postgres {
         )))
         .bind(status)
         .bind(&pattern)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(classify)?;
+        commit(tx).await?;
         let tenants = rows.iter().map(decode).collect::<Result<_, _>>()?;
         Ok(TenantPage { tenants, total })
     }
@@ -142,8 +144,8 @@ impl TenantRepo for Postgres {
         tenant: &Tenant,
         expected_updated_at: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(&tenant.id)).await?;
         let result: Result<bool, sqlx::Error> = async {
-            let mut tx = self.pool.begin().await?;
             let done = sqlx::query(
                 "UPDATE tenants SET name = $2, plan = $3, admin_email = $4, support_email = $5, \
                  config = $6, updated_at = $7 WHERE id = $1 AND updated_at = $8",
@@ -162,14 +164,12 @@ impl TenantRepo for Postgres {
                 return Ok(false);
             }
             replace_addresses(&mut tx, tenant).await?;
-            tx.commit().await?;
             Ok(true)
         }
         .await;
-        match result {
-            Ok(done) => Ok(done),
-            Err(e) => Err(classify(e)),
-        }
+        let done = result.map_err(classify)?;
+        commit(tx).await?;
+        Ok(done)
     }
 
     async fn set_status(

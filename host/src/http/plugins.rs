@@ -1,45 +1,126 @@
-//! Plugin administration for platform admins: upload, list, activate, roll back, configure,
-//! limit and dry-run a tenant's plugins. The handlers take the tenant as an argument so the
-//! tenant-admin routes can serve the same operations for the caller's own tenant.
+//! Plugin management: upload, list, activate, roll back, configure, limit and dry-run a
+//! tenant's plugins. The same handlers serve the platform admin (any tenant, named in the
+//! path) and a tenant's own admins (their tenant, from the token), through [`PluginOwner`].
 
-use axum::Router;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::on;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::PlatformAdmin;
-use crate::http::error::ApiError;
-use crate::http::extract::{Body, Json, Query};
-use crate::http::response::ok;
-use crate::http::tenant_scope::record_tenant;
+use super::admin::PlatformAdmin;
+use super::error::ApiError;
+use super::extract::{Body, Json, Query};
+use super::response::ok;
+use super::routes::{Access, Routes};
+use super::session::TenantAdmin;
+use super::tenant_scope::record_tenant;
 use crate::plugins::registry::{self, UPLOAD_CAP_BYTES, tenant_context};
 use crate::plugins::{FailurePolicy, Limits, Slot};
 use crate::state::AppState;
 use crate::tenants::model::Tenant;
 
-pub fn router() -> Router<AppState> {
-    let base = "/api/v1/admin/tenants/{tenant_id}/plugins";
-    Router::new()
-        .route(base, get(list))
-        .route(
-            &format!("{base}/{{slot}}"),
+/// The platform admin's routes, for the tenant named in the path.
+pub fn platform_routes() -> Routes {
+    routes::<PlatformOwner>("/api/v1/admin/tenants/{tenant_id}/plugins", Access::Platform)
+}
+
+/// A tenant admin's routes, for the caller's own tenant.
+pub fn tenant_routes() -> Routes {
+    routes::<OwnTenant>("/api/v1/plugins", Access::Admin)
+}
+
+fn routes<O: PluginOwner + 'static>(base: &str, access: Access) -> Routes {
+    let slot = format!("{base}/{{slot}}");
+    Routes::new()
+        .get(base, access, list::<O>)
+        .add_router(
+            Method::POST,
+            &slot,
+            access,
             // Over-cap uploads must reach the handler to get their 422 with a reason.
-            post(upload).layer(DefaultBodyLimit::max(UPLOAD_CAP_BYTES * 4)),
+            on(axum::routing::MethodFilter::POST, upload::<O>)
+                .layer(DefaultBodyLimit::max(UPLOAD_CAP_BYTES * 4)),
         )
-        .route(&format!("{base}/{{slot}}/activate"), post(activate))
-        .route(&format!("{base}/{{slot}}/rollback"), post(rollback))
-        .route(
-            &format!("{base}/{{slot}}/config"),
-            get(get_config).put(put_config),
-        )
-        .route(&format!("{base}/{{slot}}/limits"), put(put_limits))
-        .route(&format!("{base}/{{slot}}/dry-run"), post(dry_run))
+        .post(&format!("{slot}/activate"), access, activate::<O>)
+        .post(&format!("{slot}/rollback"), access, rollback::<O>)
+        .get(&format!("{slot}/config"), access, get_config::<O>)
+        .put(&format!("{slot}/config"), access, put_config::<O>)
+        .put(&format!("{slot}/limits"), access, put_limits::<O>)
+        .post(&format!("{slot}/dry-run"), access, dry_run::<O>)
+}
+
+/// Whose plugins a request manages, and who is acting (recorded in the registry).
+pub trait PluginOwner: FromRequestParts<AppState, Rejection = ApiError> + Send {
+    fn tenant(&self) -> &Arc<Tenant>;
+    fn actor(&self) -> String;
+}
+
+/// The platform admin acting on the tenant in the path: the token is checked before the
+/// tenant is looked up, so a caller without it learns nothing about which tenants exist.
+#[derive(Debug)]
+pub struct PlatformOwner(Arc<Tenant>);
+
+impl FromRequestParts<AppState> for PlatformOwner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        PlatformAdmin::from_request_parts(parts, state).await?;
+        let params = path_params(parts, state).await?;
+        let tenant_id = params
+            .get("tenant_id")
+            .ok_or_else(|| ApiError::not_found("Tenant not found"))?;
+        record_tenant(tenant_id);
+        Ok(Self(state.tenants.get(tenant_id).await?))
+    }
+}
+
+impl PluginOwner for PlatformOwner {
+    fn tenant(&self) -> &Arc<Tenant> {
+        &self.0
+    }
+
+    fn actor(&self) -> String {
+        "platform-admin".to_owned()
+    }
+}
+
+/// A tenant admin acting on their own tenant.
+#[derive(Debug)]
+pub struct OwnTenant(crate::accounts::Session);
+
+impl FromRequestParts<AppState> for OwnTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let TenantAdmin(session) = TenantAdmin::from_request_parts(parts, state).await?;
+        Ok(Self(session))
+    }
+}
+
+impl PluginOwner for OwnTenant {
+    fn tenant(&self) -> &Arc<Tenant> {
+        &self.0.tenant
+    }
+
+    fn actor(&self) -> String {
+        self.0.actor()
+    }
+}
+
+async fn path_params(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<HashMap<String, String>, ApiError> {
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(params)
 }
 
 fn slot(value: &str) -> Result<Slot, ApiError> {
@@ -50,25 +131,16 @@ fn slot(value: &str) -> Result<Slot, ApiError> {
     })
 }
 
-/// The tenant and slot a route's path names, checked: an unknown slot or tenant is a 404.
-/// Names the tenant on the request's span.
-struct SlotPath {
-    tenant: Arc<Tenant>,
-    slot: Slot,
-}
+/// The slot a route's path names; an unknown slot is a 404.
+struct SlotPath(Slot);
 
 impl FromRequestParts<AppState> for SlotPath {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Path((tenant_id, slot_name)) =
-            Path::<(String, String)>::from_request_parts(parts, state)
-                .await
-                .map_err(|e| ApiError::bad_request(e.to_string()))?;
-        record_tenant(&tenant_id);
-        let slot = slot(&slot_name)?;
-        let tenant = state.tenants.get(&tenant_id).await?;
-        Ok(Self { tenant, slot })
+        let params = path_params(parts, state).await?;
+        let name = params.get("slot").map_or("", String::as_str);
+        Ok(Self(slot(name)?))
     }
 }
 
@@ -78,10 +150,10 @@ struct UploadParams {
     label: Option<String>,
 }
 
-async fn upload(
-    _: PlatformAdmin,
+async fn upload<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    SlotPath { tenant, slot }: SlotPath,
+    SlotPath(slot): SlotPath,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
     Body(bytes): Body,
@@ -102,11 +174,11 @@ async fn upload(
     let version = state
         .plugins
         .upload(
-            &tenant,
+            owner.tenant(),
             slot,
             params.label.as_deref(),
             bytes,
-            "platform-admin",
+            &owner.actor(),
         )
         .await?;
     Ok((
@@ -128,13 +200,11 @@ async fn upload(
         .into_response())
 }
 
-async fn list(
-    _: PlatformAdmin,
+async fn list<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    record_tenant(&tenant_id);
-    state.tenants.get(&tenant_id).await?;
+    let tenant_id = owner.tenant().id.clone();
     let plugins = &state.plugins;
     let versions = plugins.versions(&tenant_id).await?;
     let stats = plugins.call_stats(&tenant_id).await?;
@@ -185,51 +255,51 @@ struct ActivateBody {
     version_id: Option<String>,
 }
 
-async fn activate(
-    _: PlatformAdmin,
+async fn activate<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    SlotPath { tenant, slot }: SlotPath,
+    SlotPath(slot): SlotPath,
     Json(body): Json<ActivateBody>,
 ) -> Result<Response, ApiError> {
-    let tenant_id = tenant.id.as_str();
+    let tenant_id = owner.tenant().id.as_str();
     let target = body.version_id.filter(|v| v != "default");
     let active = state
         .plugins
-        .activate(tenant_id, slot, target.as_deref(), "platform-admin")
+        .activate(tenant_id, slot, target.as_deref(), &owner.actor())
         .await?;
     Ok(ok(json!({ "slot": slot, "active_version_id": active })))
 }
 
-async fn rollback(
-    _: PlatformAdmin,
+async fn rollback<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    SlotPath { tenant, slot }: SlotPath,
+    SlotPath(slot): SlotPath,
 ) -> Result<Response, ApiError> {
-    let tenant_id = tenant.id.as_str();
+    let tenant_id = owner.tenant().id.as_str();
     let active = state
         .plugins
-        .rollback(tenant_id, slot, "platform-admin")
+        .rollback(tenant_id, slot, &owner.actor())
         .await?;
     Ok(ok(json!({ "slot": slot, "active_version_id": active })))
 }
 
-async fn get_config(
-    _: PlatformAdmin,
+async fn get_config<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    SlotPath { tenant, slot }: SlotPath,
+    SlotPath(slot): SlotPath,
 ) -> Result<Response, ApiError> {
-    let tenant_id = tenant.id.as_str();
+    let tenant_id = owner.tenant().id.as_str();
     let settings = state.plugins.settings_of(tenant_id, slot).await?;
     Ok(ok(Value::Object(settings.config)))
 }
 
-async fn put_config(
-    _: PlatformAdmin,
+async fn put_config<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    SlotPath { tenant, slot }: SlotPath,
+    SlotPath(slot): SlotPath,
     Json(config): Json<serde_json::Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let tenant_id = tenant.id.as_str();
+    let tenant_id = owner.tenant().id.as_str();
     let settings = state.plugins.put_config(tenant_id, slot, config).await?;
     Ok(ok(Value::Object(settings.config)))
 }
@@ -245,13 +315,13 @@ struct LimitsBody {
     failure_policy: Option<FailurePolicy>,
 }
 
-async fn put_limits(
-    _: PlatformAdmin,
+async fn put_limits<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    SlotPath { tenant, slot }: SlotPath,
+    SlotPath(slot): SlotPath,
     Json(body): Json<LimitsBody>,
 ) -> Result<Response, ApiError> {
-    let tenant_id = tenant.id.as_str();
+    let tenant_id = owner.tenant().id.as_str();
     let current = state
         .plugins
         .settings_of(tenant_id, slot)
@@ -286,13 +356,13 @@ struct DryRunBody {
     version_id: Option<String>,
 }
 
-async fn dry_run(
-    _: PlatformAdmin,
+async fn dry_run<O: PluginOwner>(
+    owner: O,
     State(state): State<AppState>,
-    SlotPath { tenant, slot }: SlotPath,
+    SlotPath(slot): SlotPath,
     Json(body): Json<DryRunBody>,
 ) -> Result<Response, ApiError> {
-    let tenant_id = tenant.id.as_str();
+    let tenant_id = owner.tenant().id.as_str();
     let plugins = &state.plugins;
     let resolved = plugins.resolve(tenant_id, slot).await?;
     let (compiled, spec, version) = match body.version_id.as_deref().filter(|v| *v != "default") {
@@ -329,7 +399,7 @@ async fn dry_run(
         plugins.runtime(),
         &compiled,
         &spec,
-        &tenant_context(&tenant),
+        &tenant_context(owner.tenant()),
         "dry-run",
         body.input.as_ref(),
     )

@@ -1,0 +1,77 @@
+//! The email outbox on SQLite.
+
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use super::{Sqlite, classify_plain as classify, commit};
+use crate::mail::OutboundEmail;
+use crate::storage::StorageError;
+use crate::storage::outbox::OutboxRepo;
+
+fn email(row: &SqliteRow) -> Result<OutboundEmail, StorageError> {
+    Ok(OutboundEmail {
+        id: row.try_get("id").map_err(classify)?,
+        tenant_id: row.try_get("tenant_id").map_err(classify)?,
+        kind: row.try_get("kind").map_err(classify)?,
+        to_address: row.try_get("to_address").map_err(classify)?,
+        from_address: row.try_get("from_address").map_err(classify)?,
+        subject: row.try_get("subject").map_err(classify)?,
+        object_key: row.try_get("object_key").map_err(classify)?,
+        transport: row.try_get("transport").map_err(classify)?,
+        status: row.try_get("status").map_err(classify)?,
+        attempts: row.try_get("attempts").map_err(classify)?,
+        last_error: row.try_get("last_error").map_err(classify)?,
+        created_at: row.try_get("created_at").map_err(classify)?,
+        sent_at: row.try_get("sent_at").map_err(classify)?,
+    })
+}
+
+#[async_trait]
+impl OutboxRepo for Sqlite {
+    async fn insert_email(&self, e: &OutboundEmail) -> Result<(), StorageError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO outbound_emails (id, tenant_id, kind, to_address, from_address, subject, \
+             object_key, transport, status, attempts, last_error, created_at, sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(&e.id)
+        .bind(&e.tenant_id)
+        .bind(&e.kind)
+        .bind(&e.to_address)
+        .bind(&e.from_address)
+        .bind(&e.subject)
+        .bind(&e.object_key)
+        .bind(&e.transport)
+        .bind(&e.status)
+        .bind(e.attempts)
+        .bind(&e.last_error)
+        .bind(e.created_at)
+        .bind(e.sent_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        commit(tx).await
+    }
+
+    async fn list_emails(
+        &self,
+        tenant_id: &str,
+        limit: u32,
+    ) -> Result<Vec<OutboundEmail>, StorageError> {
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, tenant_id, kind, to_address, from_address, subject, object_key, \
+             transport, status, attempts, last_error, created_at, sent_at \
+             FROM outbound_emails WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+        )
+        .bind(tenant_id)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(classify)?;
+        commit(tx).await?;
+        rows.iter().map(email).collect()
+    }
+}
