@@ -11,6 +11,7 @@ pub mod http;
 pub mod metrics;
 pub mod money;
 pub mod plugins;
+pub mod ratelimit;
 pub mod redis;
 pub mod server;
 pub mod state;
