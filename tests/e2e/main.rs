@@ -10,6 +10,7 @@ mod email_parser_budget;
 mod outages;
 mod plugin_registry;
 mod plugin_sandbox;
+mod rate_limits;
 mod storage_conformance;
 mod tenant_cache;
 mod tenant_scope;
