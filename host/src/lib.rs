@@ -13,6 +13,7 @@ pub mod mail;
 pub mod metrics;
 pub mod money;
 pub mod plugins;
+pub mod ratelimit;
 pub mod redis;
 pub mod server;
 pub mod state;

@@ -12,6 +12,7 @@ mod isolation;
 mod outages;
 mod plugin_registry;
 mod plugin_sandbox;
+mod rate_limits;
 mod row_level_security;
 mod storage_conformance;
 mod tenant_cache;
