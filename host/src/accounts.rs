@@ -349,17 +349,17 @@ impl AccountService {
         if row.revoked_at.is_some() || row.expires_at <= now {
             return Err(refused());
         }
-        if let Some(rotated_at) = row.rotated_at {
-            if now - rotated_at > ttl(self.settings.rotation_grace) {
-                tracing::warn!(
-                    user_id = row.user_id,
-                    family_id = row.family_id,
-                    "a rotated refresh token was presented again; revoking its session"
-                );
-                self.end_family(&row.tenant_id, &row.user_id, &row.family_id)
-                    .await?;
-                return Err(refused());
-            }
+        if let Some(rotated_at) = row.rotated_at
+            && now - rotated_at > ttl(self.settings.rotation_grace)
+        {
+            tracing::warn!(
+                user_id = row.user_id,
+                family_id = row.family_id,
+                "a rotated refresh token was presented again; revoking its session"
+            );
+            self.end_family(&row.tenant_id, &row.user_id, &row.family_id)
+                .await?;
+            return Err(refused());
         }
         let user = self
             .repo
@@ -619,7 +619,11 @@ impl AccountService {
                 "Hello {name},\n\nSomeone asked to reset the password of your {company} account. \
                  To choose a new password, open this link within {minutes} minutes:\n\n{link}\n\n\
                  If you did not ask for this, ignore this email; your password stays as it is.\n",
-                name = if user.name.is_empty() { &user.email } else { &user.name },
+                name = if user.name.is_empty() {
+                    &user.email
+                } else {
+                    &user.name
+                },
                 company = tenant.name,
             ),
             html: None,
@@ -853,7 +857,13 @@ impl AccountService {
             self.settings.app_url.trim_end_matches('/')
         );
         let inviter = invited_by
-            .map(|u| if u.name.is_empty() { u.email.clone() } else { u.name.clone() })
+            .map(|u| {
+                if u.name.is_empty() {
+                    u.email.clone()
+                } else {
+                    u.name.clone()
+                }
+            })
             .unwrap_or_else(|| tenant.name.clone());
         let hours = self.settings.invitation_ttl.as_secs() / 3600;
         let message = Message {

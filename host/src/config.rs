@@ -495,7 +495,10 @@ mod tests {
                 ("REDIS_URL", "redis://:s3cret@cache:6379"),
                 ("CARAVAN_ADMIN_TOKEN", "admin-token-value"),
                 ("OPENAI_API_KEY", "sk-live-key"),
-                ("CARAVAN_JWT_SECRET", "jwt-secret-value-long-enough-0123456789"),
+                (
+                    "CARAVAN_JWT_SECRET",
+                    "jwt-secret-value-long-enough-0123456789",
+                ),
             ]),
         )
         .unwrap();

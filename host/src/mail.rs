@@ -157,7 +157,10 @@ impl Mailer {
         if let Some(transport) = &self.transport {
             record.transport = transport.name().to_owned();
             record.attempts = 1;
-            match transport.deliver(&self.from_address, &message.to, &raw).await {
+            match transport
+                .deliver(&self.from_address, &message.to, &raw)
+                .await
+            {
                 Ok(()) => {
                     record.status = "sent".to_owned();
                     record.sent_at = Some(Utc::now());
@@ -186,7 +189,8 @@ impl Mailer {
 }
 
 fn render(message: &Message, from_address: &str, id: &str) -> Result<Vec<u8>, MailError> {
-    let invalid = |what: &str, e: &dyn std::fmt::Display| MailError::Invalid(format!("{what}: {e}"));
+    let invalid =
+        |what: &str, e: &dyn std::fmt::Display| MailError::Invalid(format!("{what}: {e}"));
     let from_email = from_address
         .parse()
         .map_err(|e| invalid("sender address", &e))?;
@@ -195,7 +199,9 @@ fn render(message: &Message, from_address: &str, id: &str) -> Result<Vec<u8>, Ma
         .to
         .parse()
         .map_err(|e| invalid("recipient address", &e))?;
-    let domain = from_address.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    let domain = from_address
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d);
     let mut builder = lettre::Message::builder()
         .from(from)
         .to(to)

@@ -121,7 +121,10 @@ mod tests {
             mask(r#"{"email":"jane.doe+trips@example.co.za","msg":"login"}"#),
             r#"{"email":"j***@example.co.za","msg":"login"}"#
         );
-        assert_eq!(mask("invited bob@x.io and al@y.org"), "invited b***@x.io and a***@y.org");
+        assert_eq!(
+            mask("invited bob@x.io and al@y.org"),
+            "invited b***@x.io and a***@y.org"
+        );
     }
 
     #[test]
@@ -132,7 +135,10 @@ mod tests {
             ("office (021) 555-1234.", "office ***34."),
             ("cell 082 123 4567", "cell ***67"),
             (r#"{"phone":"12"}"#, r#"{"phone":"***"}"#),
-            (r#"{"customer_phone":"555 12"}"#, r#"{"customer_phone":"***"}"#),
+            (
+                r#"{"customer_phone":"555 12"}"#,
+                r#"{"customer_phone":"***"}"#,
+            ),
         ] {
             assert_eq!(mask(input), expected, "{input}");
         }

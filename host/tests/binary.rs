@@ -306,16 +306,20 @@ async fn a_login_logs_no_secret_and_masks_addresses_and_phones() {
             .header("x-admin-token", "binary-test-token")
     };
     let res = admin("/api/v1/admin/tenants")
-        .json(&serde_json::json!({"tenant_id": "privacy", "company_name": "Privacy Tours",
-                                  "admin_email": "owner.person@privacy.example"}))
+        .json(
+            &serde_json::json!({"tenant_id": "privacy", "company_name": "Privacy Tours",
+                                  "admin_email": "owner.person@privacy.example"}),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
     let password = "Sup3r-secret passphrase!";
     let res = admin("/api/v1/admin/tenants/privacy/users")
-        .json(&serde_json::json!({"email": "lena.ndlovu@privacy.example", "password": password,
-                                  "phone": "+27 82 555 0199", "role": "admin"}))
+        .json(
+            &serde_json::json!({"email": "lena.ndlovu@privacy.example", "password": password,
+                                  "phone": "+27 82 555 0199", "role": "admin"}),
+        )
         .send()
         .await
         .unwrap();
@@ -344,7 +348,10 @@ async fn a_login_logs_no_secret_and_masks_addresses_and_phones() {
 
     let logs = server.seen.join("\n");
     assert!(logs.contains("login succeeded"), "{logs}");
-    assert!(logs.contains("l***@privacy.example"), "the refused login names the masked address: {logs}");
+    assert!(
+        logs.contains("l***@privacy.example"),
+        "the refused login names the masked address: {logs}"
+    );
     for secret in [
         password,
         "wrong guess 123",
@@ -354,7 +361,10 @@ async fn a_login_logs_no_secret_and_masks_addresses_and_phones() {
         "owner.person@",
         "555 0199",
     ] {
-        assert!(!logs.contains(secret), "`{secret}` reached the logs: {logs}");
+        assert!(
+            !logs.contains(secret),
+            "`{secret}` reached the logs: {logs}"
+        );
     }
 }
 

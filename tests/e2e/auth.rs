@@ -37,7 +37,8 @@ async fn login_returns_tokens_and_the_user_the_dashboard_stores() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
         app.create_tenant("sunbird", json!({})).await;
-        app.create_user("sunbird", "Thandi@Sunbird.test", "admin").await;
+        app.create_user("sunbird", "Thandi@Sunbird.test", "admin")
+            .await;
         let res = app
             .post("/api/v1/auth/login")
             .json(&json!({"email": "thandi@sunbird.test", "password": PASSWORD, "tenant_id": null}))
@@ -48,7 +49,15 @@ async fn login_returns_tokens_and_the_user_the_dashboard_stores() {
         assert_eq!(body["success"], true);
         assert!(body["expires_at"].as_u64().unwrap() > now() + 800);
         let user = &body["user"];
-        for field in ["id", "auth_user_id", "email", "name", "role", "tenant_id", "is_active"] {
+        for field in [
+            "id",
+            "auth_user_id",
+            "email",
+            "name",
+            "role",
+            "tenant_id",
+            "is_active",
+        ] {
             assert!(!user[field].is_null(), "user.{field} missing: {user}");
         }
         assert_eq!(user["email"], "thandi@sunbird.test");
@@ -107,13 +116,18 @@ async fn an_address_with_two_memberships_signs_in_where_asked_else_where_last_us
         }
         let login = |tenant: Value| {
             app.post("/api/v1/auth/login")
-                .json(&json!({"email": "pat@agency.test", "password": PASSWORD, "tenant_id": tenant}))
+                .json(
+                    &json!({"email": "pat@agency.test", "password": PASSWORD, "tenant_id": tenant}),
+                )
                 .send()
         };
         let res = login(json!("second")).await;
         assert_eq!(res.body["user"]["tenant_id"], "second");
         let res = login(json!(null)).await;
-        assert_eq!(res.body["user"]["tenant_id"], "second", "most recent login wins");
+        assert_eq!(
+            res.body["user"]["tenant_id"], "second",
+            "most recent login wins"
+        );
         let res = login(json!("first")).await;
         assert_eq!(res.body["user"]["tenant_id"], "first");
         let res = login(json!(null)).await;
@@ -234,7 +248,10 @@ async fn forged_expired_and_malformed_tokens_get_401() {
         let cases = [
             ("alg none", format!("{none}.{payload}.")),
             ("alg none, no signature", format!("{none}.{payload}")),
-            ("tampered claims", format!("{header}.{tampered}.{signature}")),
+            (
+                "tampered claims",
+                format!("{header}.{tampered}.{signature}"),
+            ),
             ("wrong key", wrong_key),
             ("expired", expired),
             ("not yet valid", future),
@@ -257,7 +274,12 @@ async fn forged_expired_and_malformed_tokens_get_401() {
                 .header("authorization", &header)
                 .send()
                 .await;
-            assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{header}: {}", res.body);
+            assert_eq!(
+                res.status,
+                StatusCode::UNAUTHORIZED,
+                "{header}: {}",
+                res.body
+            );
         }
         let res = app.get("/api/v1/auth/me").send().await;
         res.expect(StatusCode::UNAUTHORIZED);
@@ -486,7 +508,10 @@ async fn sql_metacharacters_in_login_fields_are_just_text() {
         for (email, password) in [
             ("admin@sunbird.test' OR '1'='1", PASSWORD),
             ("admin@sunbird.test", "' OR '1'='1' --"),
-            ("x@y.z'; DROP TABLE users; --", "\"; DELETE FROM tenants; --"),
+            (
+                "x@y.z'; DROP TABLE users; --",
+                "\"; DELETE FROM tenants; --",
+            ),
         ] {
             let res = app
                 .post("/api/v1/auth/login")

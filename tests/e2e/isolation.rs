@@ -71,7 +71,11 @@ async fn tenant_with_resources(
 ) -> (Login, HashMap<&'static str, String>) {
     let admin = app.tenant_with_user(tenant, "admin").await;
     let consultant = app
-        .create_user(tenant, &format!("secret-consultant@{tenant}.test"), "consultant")
+        .create_user(
+            tenant,
+            &format!("secret-consultant@{tenant}.test"),
+            "consultant",
+        )
         .await;
     let res = app
         .post("/api/v1/users/invite")
@@ -151,7 +155,10 @@ fn strip(value: &mut Value, key: &str) {
 fn assert_no_b_data(what: &str, res: &TestResponse, markers: &[String]) {
     let text = res.body.to_string();
     for marker in markers {
-        assert!(!text.contains(marker.as_str()), "{what} leaked `{marker}`: {text}");
+        assert!(
+            !text.contains(marker.as_str()),
+            "{what} leaked `{marker}`: {text}"
+        );
     }
 }
 
@@ -176,7 +183,11 @@ async fn tenant_a_cannot_reach_tenant_b_through_any_tenant_scoped_route() {
             .into_iter()
             .filter(|r| r.access.is_tenant_scoped())
             .collect();
-        assert!(routes.len() >= 15, "only {} tenant-scoped routes", routes.len());
+        assert!(
+            routes.len() >= 15,
+            "only {} tenant-scoped routes",
+            routes.len()
+        );
         for route in &routes {
             let b_path = fill(route, &b.ids);
             let a_path = fill(route, &a_ids);
@@ -187,7 +198,12 @@ async fn tenant_a_cannot_reach_tenant_b_through_any_tenant_scoped_route() {
 
             // B named in X-Client-ID: refused before anything runs.
             let res = call(&app, route, &b_path, Some(&a), "tenant-b", &b_body).await;
-            assert_eq!(res.status, StatusCode::FORBIDDEN, "{what} with X-Client-ID B: {}", res.body);
+            assert_eq!(
+                res.status,
+                StatusCode::FORBIDDEN,
+                "{what} with X-Client-ID B: {}",
+                res.body
+            );
 
             // B's ids in the path, with an otherwise acceptable body.
             if names_a_resource(route) {
@@ -205,7 +221,12 @@ async fn tenant_a_cannot_reach_tenant_b_through_any_tenant_scoped_route() {
             // and echo what it was sent (a plugin configuration is free-form), so only what
             // the request did not carry counts as B's data here.
             let res = call(&app, route, &with_query, Some(&a), "tenant-a", &b_body).await;
-            assert!(!res.status.is_server_error(), "{what}: {} {}", res.status, res.body);
+            assert!(
+                !res.status.is_server_error(),
+                "{what}: {} {}",
+                res.status,
+                res.body
+            );
             let sent = b_body.to_string();
             let unsent: Vec<String> = b
                 .markers
@@ -216,7 +237,11 @@ async fn tenant_a_cannot_reach_tenant_b_through_any_tenant_scoped_route() {
             assert!(unsent.len() >= 3);
             assert_no_b_data(&what, &res, &unsent);
         }
-        assert_eq!(snapshot(&app, &b.admin).await, before, "tenant B's data changed");
+        assert_eq!(
+            snapshot(&app, &b.admin).await,
+            before,
+            "tenant B's data changed"
+        );
         app.login("secret-consultant@tenant-b.test", PASSWORD).await;
     }
 }
@@ -231,7 +256,10 @@ async fn admin_routes_need_the_admin_token_and_tenant_routes_need_a_user() {
         let consultant = app.login("con@tenant-a.test", PASSWORD).await;
         let ids = HashMap::from([
             ("user_id", consultant.user_id.clone()),
-            ("invitation_id", "00000000-0000-0000-0000-000000000000".to_owned()),
+            (
+                "invitation_id",
+                "00000000-0000-0000-0000-000000000000".to_owned(),
+            ),
             ("slot", "pricing".to_owned()),
             ("tenant_id", "tenant-a".to_owned()),
         ]);
@@ -252,7 +280,11 @@ async fn admin_routes_need_the_admin_token_and_tenant_routes_need_a_user() {
                         .admin()
                         .send()
                         .await;
-                    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{what} with the admin token");
+                    assert_eq!(
+                        res.status,
+                        StatusCode::UNAUTHORIZED,
+                        "{what} with the admin token"
+                    );
                     let res = call(&app, &route, &path, None, "", &body).await;
                     assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{what} anonymously");
                     if route.access == Access::Admin {

@@ -5,6 +5,7 @@
 
 mod admin_tenants;
 mod auth;
+mod auth_limits;
 mod conventions;
 mod default_plugins;
 mod email_parser_budget;

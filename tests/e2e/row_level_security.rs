@@ -52,7 +52,13 @@ async fn an_unscoped_query_through_the_application_role_sees_no_tenant_rows() {
         .await
         .unwrap();
     assert_eq!(role, caravan::testing::APP_ROLE);
-    let tables = app.state.storage.schema.tenant_owned_tables().await.unwrap();
+    let tables = app
+        .state
+        .storage
+        .schema
+        .tenant_owned_tables()
+        .await
+        .unwrap();
     // Deliberately unscoped: no tenant filter, no setting.
     for table in &tables {
         let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

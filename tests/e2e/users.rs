@@ -11,13 +11,19 @@ async fn a_new_tenant_invites_its_admin_address_and_the_invitation_makes_an_admi
         let created = app
             .create_tenant("sunbird", json!({"admin_email": "Owner@Sunbird.test"}))
             .await;
-        assert_eq!(created["data"]["admin_invitation"]["email"], "owner@sunbird.test");
+        assert_eq!(
+            created["data"]["admin_invitation"]["email"],
+            "owner@sunbird.test"
+        );
         let email = app
             .last_email_to("sunbird", "owner@sunbird.test")
             .await
             .expect("an invitation in the outbox");
         assert!(email.contains("/accept-invite?token="), "{email}");
-        assert!(email.contains("Subject: You are invited to join sunbird Travel"), "{email}");
+        assert!(
+            email.contains("Subject: You are invited to join sunbird Travel"),
+            "{email}"
+        );
         let eml_files = std::fs::read_dir(app.state.accounts.mailer().dir().join("sunbird"))
             .unwrap()
             .count();
@@ -32,7 +38,9 @@ async fn a_new_tenant_invites_its_admin_address_and_the_invitation_makes_an_admi
         res.expect(StatusCode::OK);
         assert_eq!(res.body["user"]["role"], "admin");
         assert_eq!(res.body["user"]["tenant_id"], "sunbird");
-        let login = app.login("owner@sunbird.test", "owner's own passphrase").await;
+        let login = app
+            .login("owner@sunbird.test", "owner's own passphrase")
+            .await;
         app.get("/api/v1/users")
             .user(&login)
             .send()
@@ -59,7 +67,11 @@ async fn invitations_can_be_listed_resent_revoked_and_accepted_once() {
         let first_token = app.emailed_token("sunbird", "hire@sunbird.test").await;
 
         // The tenant's own admin address was invited when the tenant was created.
-        let res = app.get("/api/v1/users/invitations").user(&admin).send().await;
+        let res = app
+            .get("/api/v1/users/invitations")
+            .user(&admin)
+            .send()
+            .await;
         res.expect(StatusCode::OK);
         assert_eq!(res.body["total"], 2);
         let emails: Vec<&str> = res.body["invitations"]
@@ -112,7 +124,11 @@ async fn invitations_can_be_listed_resent_revoked_and_accepted_once() {
         };
         revoke().await.expect(StatusCode::OK);
         revoke().await.expect(StatusCode::NOT_FOUND);
-        let res = app.get("/api/v1/users/invitations").user(&admin).send().await;
+        let res = app
+            .get("/api/v1/users/invitations")
+            .user(&admin)
+            .send()
+            .await;
         assert_eq!(res.body["total"], 1, "{}", res.body);
     }
 }
@@ -167,7 +183,10 @@ async fn accepting_for_an_existing_address_needs_its_current_password() {
         };
         let res = accept("some other password").await;
         res.expect(StatusCode::BAD_REQUEST);
-        assert_eq!(res.detail(), "Email already registered with different password");
+        assert_eq!(
+            res.detail(),
+            "Email already registered with different password"
+        );
         let res = accept(PASSWORD).await;
         res.expect(StatusCode::OK);
         assert_eq!(res.body["user"]["id"], old.user_id.as_str());
@@ -214,7 +233,11 @@ async fn admins_manage_users_but_cannot_demote_or_deactivate_themselves() {
                 .json(&body)
                 .send()
         };
-        let res = patch(con_id.to_owned(), json!({"role": "admin", "name": "Promoted"})).await;
+        let res = patch(
+            con_id.to_owned(),
+            json!({"role": "admin", "name": "Promoted"}),
+        )
+        .await;
         res.expect(StatusCode::OK);
         assert_eq!(res.body["user"]["role"], "admin");
         // The promotion applies to the consultant's existing token.
@@ -224,7 +247,10 @@ async fn admins_manage_users_but_cannot_demote_or_deactivate_themselves() {
             .await
             .expect(StatusCode::OK);
         for (body, detail) in [
-            (json!({"role": "owner"}), "Invalid role: must be 'admin' or 'consultant'"),
+            (
+                json!({"role": "owner"}),
+                "Invalid role: must be 'admin' or 'consultant'",
+            ),
             (json!({}), "No updates provided"),
         ] {
             let res = patch(con_id.to_owned(), body).await;
@@ -297,7 +323,8 @@ async fn platform_admins_create_users_directly_with_the_password_policy() {
             .await;
         res.expect(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(res.body["detail"][0]["loc"], json!(["body", "password"]));
-        app.create_user("sunbird", "first@sunbird.test", "admin").await;
+        app.create_user("sunbird", "first@sunbird.test", "admin")
+            .await;
         let res = app
             .post("/api/v1/admin/tenants/sunbird/users")
             .admin()

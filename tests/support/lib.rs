@@ -7,16 +7,18 @@
     missing_debug_implementations
 )]
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub use axum::Router;
 pub use caravan::config::Config;
 pub use caravan::storage::Backend;
-pub use caravan::testing::{TcpProxy, TestDatabase, backends, postgres_url, redis_url};
+pub use caravan::testing::{
+    TcpProxy, TestDatabase, backends, postgres_url, redis_url, socket_addr_of, with_addr,
+};
 pub use caravan::{AppState, app};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -150,12 +152,63 @@ impl TestApp {
 
     /// A tenant with a signed-in user of `role` (`admin@<tenant>.test` style addresses).
     pub async fn tenant_with_user(&self, tenant: &str, role: &str) -> Login {
+        self.tenant_with_user_at(tenant, role, "127.0.0.1").await
+    }
+
+    /// The same, signing in from `ip` (so that tests of per-address limits keep their own
+    /// address's budget untouched).
+    pub async fn tenant_with_user_at(&self, tenant: &str, role: &str, ip: &str) -> Login {
         self.create_tenant(tenant, serde_json::json!({})).await;
         let email = format!("{role}@{tenant}.test");
         self.create_user(tenant, &email, role).await;
-        self.login(&email, PASSWORD).await
+        let res = self
+            .post("/api/v1/auth/login")
+            .from_ip(ip)
+            .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await;
+        assert_eq!(res.body["success"], true, "{}", res.body);
+        Login {
+            access_token: res.body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: res.body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: res.body["user"]["id"].as_str().unwrap().to_owned(),
+            tenant_id: tenant.to_owned(),
+            email,
+        }
+    }
+
+    /// Another host on the same database (its own services, caches and limiter state).
+    pub async fn second_host(&self, adjust: impl FnOnce(&mut Config)) -> TestHost {
+        let state = self
+            .db
+            .state_with(|c| {
+                c.admin_token = Some(caravan::config::Secret::new(ADMIN_TOKEN));
+                adjust(c);
+            })
+            .await;
+        let router = app(state.clone());
+        TestHost { state, router }
     }
 }
+
+/// A second application on a [`TestApp`]'s database.
+pub struct TestHost {
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// A request to any router.
+pub fn call_on<'a>(router: &'a Router, method: &str, path: &str) -> Call<'a> {
+    Call {
+        router,
+        builder: Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).unwrap())
+            .uri(path),
+        body: Body::empty(),
+    }
+}
+
+impl TestApp {}
 
 impl TestApp {
     /// The text of the newest email sent to `to` on behalf of `tenant`, decoded from the
@@ -224,9 +277,7 @@ impl Call<'_> {
     /// As if the request came from `ip` (what the server would see as the peer).
     pub fn from_ip(mut self, ip: &str) -> Self {
         let addr: std::net::SocketAddr = format!("{ip}:40000").parse().unwrap();
-        self.builder = self
-            .builder
-            .extension(axum::extract::ConnectInfo(addr));
+        self.builder = self.builder.extension(axum::extract::ConnectInfo(addr));
         self
     }
 

@@ -79,7 +79,11 @@ mod tests {
         assert!(policy_violation("short").unwrap().contains("at least 8"));
         assert!(policy_violation("        ").unwrap().contains("spaces"));
         assert!(policy_violation(&"x".repeat(300)).unwrap().contains("256"));
-        assert!(policy_violation("abc\u{0}defgh").unwrap().contains("control"));
+        assert!(
+            policy_violation("abc\u{0}defgh")
+                .unwrap()
+                .contains("control")
+        );
         assert_eq!(policy_violation("a fine passphrase"), None);
     }
 }

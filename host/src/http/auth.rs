@@ -33,10 +33,26 @@ pub fn routes() -> Routes {
         .post(&format!("{base}/refresh"), Access::Public, refresh)
         .get(&format!("{base}/me"), Access::User, me)
         .patch(&format!("{base}/profile"), Access::User, update_profile)
-        .post(&format!("{base}/password/change"), Access::User, change_password)
-        .post(&format!("{base}/password/reset"), Access::Public, request_reset)
-        .post(&format!("{base}/password/update"), Access::Public, complete_reset)
-        .post(&format!("{base}/invite/accept"), Access::Public, accept_invitation)
+        .post(
+            &format!("{base}/password/change"),
+            Access::User,
+            change_password,
+        )
+        .post(
+            &format!("{base}/password/reset"),
+            Access::Public,
+            request_reset,
+        )
+        .post(
+            &format!("{base}/password/update"),
+            Access::Public,
+            complete_reset,
+        )
+        .post(
+            &format!("{base}/invite/accept"),
+            Access::Public,
+            accept_invitation,
+        )
 }
 
 /// The client address of a public request, for per-address limits.
@@ -75,7 +91,10 @@ async fn per_address(
 }
 
 fn lock_key(state: &AppState, email: &str) -> String {
-    format!("{}:login:account:{email}", state.config.rate_limits.namespace)
+    format!(
+        "{}:login:account:{email}",
+        state.config.rate_limits.namespace
+    )
 }
 
 #[derive(Deserialize)]
@@ -112,7 +131,11 @@ async fn login(
     let mut response = match outcome {
         Ok((pair, user)) => {
             state.limiter.reset(&lock).await;
-            tracing::info!(user_id = user.id, tenant_id = user.tenant_id, "login succeeded");
+            tracing::info!(
+                user_id = user.id,
+                tenant_id = user.tenant_id,
+                "login succeeded"
+            );
             top_level(json!({
                 "access_token": pair.access_token,
                 "refresh_token": pair.refresh_token,
@@ -223,7 +246,9 @@ async fn change_password(
         .change_password(&session, &body.new_password)
         .await?;
     tracing::info!("password changed");
-    Ok(top_level(json!({"message": "Password changed successfully"})))
+    Ok(top_level(
+        json!({"message": "Password changed successfully"}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -262,7 +287,9 @@ async fn complete_reset(
         .complete_password_reset(body.token.trim(), &body.new_password)
         .await?;
     tracing::info!("password reset completed");
-    Ok(top_level(json!({"message": "Password updated successfully"})))
+    Ok(top_level(
+        json!({"message": "Password updated successfully"}),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -289,7 +316,11 @@ async fn accept_invitation(
         .accounts
         .accept_invitation(query.token.trim(), &body.password, body.name.as_deref())
         .await?;
-    tracing::info!(user_id = user.id, tenant_id = user.tenant_id, "invitation accepted");
+    tracing::info!(
+        user_id = user.id,
+        tenant_id = user.tenant_id,
+        "invitation accepted"
+    );
     Ok(top_level(json!({
         "message": "Invitation accepted. You can now sign in.",
         "user": user_body(&user),

@@ -27,7 +27,10 @@ use crate::tenants::model::Tenant;
 
 /// The platform admin's routes, for the tenant named in the path.
 pub fn platform_routes() -> Routes {
-    routes::<PlatformOwner>("/api/v1/admin/tenants/{tenant_id}/plugins", Access::Platform)
+    routes::<PlatformOwner>(
+        "/api/v1/admin/tenants/{tenant_id}/plugins",
+        Access::Platform,
+    )
 }
 
 /// A tenant admin's routes, for the caller's own tenant.

@@ -19,7 +19,11 @@ pub fn routes() -> Routes {
     Routes::new()
         .get(base, Access::Admin, list_users)
         .post(&format!("{base}/invite"), Access::Admin, invite)
-        .get(&format!("{base}/invitations"), Access::Admin, list_invitations)
+        .get(
+            &format!("{base}/invitations"),
+            Access::Admin,
+            list_invitations,
+        )
         .delete(
             &format!("{base}/invitations/{{invitation_id}}"),
             Access::Admin,
@@ -32,7 +36,11 @@ pub fn routes() -> Routes {
         )
         .get(&format!("{base}/{{user_id}}"), Access::Admin, get_user)
         .patch(&format!("{base}/{{user_id}}"), Access::Admin, update_user)
-        .delete(&format!("{base}/{{user_id}}"), Access::Admin, deactivate_user)
+        .delete(
+            &format!("{base}/{{user_id}}"),
+            Access::Admin,
+            deactivate_user,
+        )
 }
 
 /// A user as the dashboard reads it (never the password hash).
@@ -78,7 +86,10 @@ async fn get_user(
     TenantAdmin(session): TenantAdmin,
     Path(user_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let user = state.accounts.get_user(&session.tenant.id, &user_id).await?;
+    let user = state
+        .accounts
+        .get_user(&session.tenant.id, &user_id)
+        .await?;
     Ok(top_level(json!({ "user": user_body(&user) })))
 }
 

@@ -16,15 +16,21 @@ pub trait AccountRepo: Send + Sync {
 
     async fn get_user(&self, tenant_id: &str, id: &str) -> Result<Option<User>, StorageError>;
 
-    async fn user_by_email(&self, tenant_id: &str, email: &str)
-    -> Result<Option<User>, StorageError>;
+    async fn user_by_email(
+        &self,
+        tenant_id: &str,
+        email: &str,
+    ) -> Result<Option<User>, StorageError>;
 
     /// Every user with this address, in any tenant, most recent login first.
     async fn users_by_email_everywhere(&self, email: &str) -> Result<Vec<User>, StorageError>;
 
     /// The tenant's users, oldest first; only active ones when `active_only`.
-    async fn list_users(&self, tenant_id: &str, active_only: bool)
-    -> Result<Vec<User>, StorageError>;
+    async fn list_users(
+        &self,
+        tenant_id: &str,
+        active_only: bool,
+    ) -> Result<Vec<User>, StorageError>;
 
     /// Saves name, phone, role, active flag, password hash and `updated_at`.
     /// False when the user no longer exists.

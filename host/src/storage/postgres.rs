@@ -56,7 +56,11 @@ async fn refuse_rls_bypass(pool: &PgPool) -> Result<(), StorageError> {
     .await
     .map_err(classify)?;
     if superuser || bypass {
-        let what = if superuser { "a superuser" } else { "a role with BYPASSRLS" };
+        let what = if superuser {
+            "a superuser"
+        } else {
+            "a role with BYPASSRLS"
+        };
         return Err(StorageError::Config(format!(
             "DATABASE_URL connects as `{role}`, {what}, which row-level security does not \
              apply to. Connect as a role created with NOSUPERUSER NOBYPASSRLS that owns the \

@@ -265,9 +265,8 @@ impl AccountRepo for Postgres {
         id: &str,
     ) -> Result<Option<RefreshToken>, StorageError> {
         let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
-        let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE tenant_id = $1 AND id = $2"
-        );
+        let sql =
+            format!("SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE tenant_id = $1 AND id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
             .bind(id)

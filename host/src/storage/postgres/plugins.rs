@@ -106,7 +106,7 @@ impl PluginRepo for Postgres {
         .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
-    commit(tx).await?;
+        commit(tx).await?;
         row.map(|r| {
             Ok(Activation {
                 tenant_id: tenant_id.to_owned(),
@@ -191,7 +191,7 @@ impl PluginRepo for Postgres {
         .fetch_all(&mut *tx)
         .await
         .map_err(classify)?;
-    commit(tx).await?;
+        commit(tx).await?;
         rows.iter()
             .map(|r| {
                 Ok(ActivationEvent {
@@ -222,7 +222,7 @@ impl PluginRepo for Postgres {
         .fetch_optional(&mut *tx)
         .await
         .map_err(classify)?;
-    commit(tx).await?;
+        commit(tx).await?;
         row.map(|r| {
             let config: Json<serde_json::Map<String, serde_json::Value>> =
                 r.try_get("config").map_err(classify)?;
@@ -265,7 +265,7 @@ impl PluginRepo for Postgres {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
-    commit(tx).await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -299,7 +299,7 @@ impl PluginRepo for Postgres {
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
-    commit(tx).await?;
+        commit(tx).await?;
         Ok(())
     }
 
@@ -313,7 +313,7 @@ impl PluginRepo for Postgres {
         .fetch_all(&mut *tx)
         .await
         .map_err(classify)?;
-    commit(tx).await?;
+        commit(tx).await?;
         rows.iter()
             .map(|r| {
                 let slot: String = r.try_get("slot").map_err(classify)?;

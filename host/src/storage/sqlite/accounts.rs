@@ -267,9 +267,8 @@ impl AccountRepo for Sqlite {
         id: &str,
     ) -> Result<Option<RefreshToken>, StorageError> {
         let mut tx = self.begin().await?;
-        let sql = format!(
-            "SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE tenant_id = $1 AND id = $2"
-        );
+        let sql =
+            format!("SELECT {TOKEN_COLUMNS} FROM refresh_tokens WHERE tenant_id = $1 AND id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant_id)
             .bind(id)
