@@ -678,6 +678,13 @@ impl AccountService {
             .map_err(storage("listing users"))
     }
 
+    pub async fn count_active_users(&self, tenant_id: &str) -> Result<i64> {
+        self.repo
+            .count_active_users(tenant_id)
+            .await
+            .map_err(storage("counting users"))
+    }
+
     /// Every user of the tenant, deactivated ones included (administration tools).
     pub async fn list_all_users(&self, tenant_id: &str) -> Result<Vec<User>> {
         self.repo

@@ -182,6 +182,14 @@ impl Mailer {
         Ok(record)
     }
 
+    /// How many emails the tenant has sent or queued.
+    pub async fn count(&self, tenant_id: &str) -> crate::error::Result<i64> {
+        self.repo
+            .count_emails(tenant_id)
+            .await
+            .map_err(|e| crate::error::Error::storage("counting emails", e))
+    }
+
     /// Where the `.eml` copies live.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir

@@ -295,6 +295,93 @@ async fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
     }
 }
 
+/// Runs the CLI with `input` on standard input.
+fn run_with_stdin(db: &TestDatabase, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = caravan(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn user_create_makes_a_user_who_can_sign_in_on_both_backends() {
+    for backend in backends() {
+        let db = TestDatabase::new(backend).await;
+        let out = run(
+            &db,
+            &[
+                "tenant",
+                "create",
+                "--id",
+                "cli-users",
+                "--name",
+                "CLI Users",
+                "--admin-email",
+                "boss@cli-users.example",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let create = [
+            "user",
+            "create",
+            "--tenant",
+            "cli-users",
+            "--email",
+            "Ops@CLI-users.example",
+            "--role",
+            "admin",
+            "--name",
+            "Ops",
+        ];
+        let out = run_with_stdin(&db, &create, "short\n");
+        assert!(!out.status.success());
+        assert!(
+            stderr(&out).contains("at least 8 characters"),
+            "{}",
+            stderr(&out)
+        );
+        let out = run_with_stdin(&db, &create, "a good long password\n");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let user: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(user["email"], "ops@cli-users.example");
+        assert_eq!(user["role"], "admin");
+        let out = run_with_stdin(&db, &create, "a good long password\n");
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+        let out = run(&db, &["user", "list", "--tenant", "cli-users"]);
+        let users: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(users.as_array().unwrap().len(), 1);
+
+        // The user signs in on a server over the same database; the tenant's admin address
+        // was invited when the tenant was created.
+        let (_server, addr) = Server::start(&db);
+        let login: Value = reqwest::Client::new()
+            .post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&serde_json::json!({"email": "ops@cli-users.example",
+                                      "password": "a good long password"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(login["success"], true, "{login}");
+        let outbox = db.dir.path().join("outbox").join("cli-users");
+        assert_eq!(std::fs::read_dir(outbox).unwrap().count(), 1);
+    }
+}
+
 #[tokio::test]
 async fn a_login_logs_no_secret_and_masks_addresses_and_phones() {
     let db = TestDatabase::new(Backend::Sqlite).await;

@@ -475,3 +475,67 @@ async fn deleting_a_tenant_removes_its_plugin_binaries_unless_another_tenant_use
         }
     }
 }
+
+#[tokio::test]
+async fn tenant_admins_manage_their_own_plugins_under_api_v1_plugins() {
+    for backend in backends() {
+        let app = TestApp::new(backend).await;
+        let admin = app.tenant_with_user("agency", "admin").await;
+        app.create_user("agency", "con@agency.test", "consultant")
+            .await;
+        let consultant = app.login("con@agency.test", support::PASSWORD).await;
+
+        let res = app
+            .post("/api/v1/plugins/pricing?label=mine")
+            .user(&admin)
+            .raw("application/wasm", axum::body::Body::from(hostile_bytes()))
+            .send()
+            .await;
+        res.expect(StatusCode::CREATED);
+        let id = res.body["data"]["id"].as_str().unwrap().to_owned();
+        app.post("/api/v1/plugins/pricing/activate")
+            .user(&admin)
+            .json(&json!({"version_id": id}))
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        let res = app
+            .post("/api/v1/plugins/pricing/dry-run")
+            .user(&admin)
+            .json(&json!({}))
+            .send()
+            .await;
+        res.expect(StatusCode::OK);
+        assert_eq!(res.body["data"]["version"], "mine");
+
+        // The registry records who did it, and the platform admin sees the same state.
+        let list = app.get(BASE).admin().send().await;
+        let pricing = &list.body["data"]["slots"][2];
+        assert_eq!(pricing["active"]["label"], "mine");
+        let actor = format!("user:{}", admin.user_id);
+        assert_eq!(pricing["versions"][0]["uploaded_by"], actor.as_str());
+        assert_eq!(pricing["history"][0]["actor"], actor.as_str());
+
+        app.put("/api/v1/plugins/pricing/limits")
+            .user(&admin)
+            .json(&json!({"fuel": 5_000_000, "failure_policy": "fail_closed"}))
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        app.post("/api/v1/plugins/pricing/rollback")
+            .user(&admin)
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        let res = app.get("/api/v1/plugins").user(&admin).send().await;
+        res.expect(StatusCode::OK);
+        assert_eq!(res.body["data"]["tenant_id"], "agency");
+        assert_eq!(res.body["data"]["slots"][2]["active"]["label"], "default");
+        assert_eq!(res.body["data"]["slots"][2]["limits"]["fuel"], 5_000_000);
+
+        // Consultants may not manage plugins.
+        let res = app.get("/api/v1/plugins").user(&consultant).send().await;
+        res.expect(StatusCode::FORBIDDEN);
+        assert_eq!(res.detail(), "Admin access required");
+    }
+}

@@ -341,6 +341,21 @@ async fn platform_admins_create_users_directly_with_the_password_policy() {
             .expect(StatusCode::CREATED);
         let email = app.last_email_to("sunbird", "nopass@sunbird.test").await;
         assert!(email.unwrap().contains("/reset-password?token="));
+        let res = app
+            .get("/api/v1/admin/tenants/sunbird/stats")
+            .admin()
+            .send()
+            .await;
+        assert_eq!(res.body["data"]["users_count"], 2, "{}", res.body);
+        // The admin address's invitation and the new user's password link.
+        assert_eq!(res.body["data"]["emails_sent"], 2, "{}", res.body);
+        let res = app
+            .get("/api/v1/admin/tenants/sunbird")
+            .admin()
+            .send()
+            .await;
+        let consultants = res.body["data"]["consultants"].as_array().unwrap();
+        assert_eq!(consultants.len(), 2, "{}", res.body);
         app.post("/api/v1/admin/tenants/missing/users")
             .admin()
             .json(&json!({"email": "a@b.test", "password": PASSWORD}))

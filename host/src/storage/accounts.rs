@@ -32,6 +32,9 @@ pub trait AccountRepo: Send + Sync {
         active_only: bool,
     ) -> Result<Vec<User>, StorageError>;
 
+    /// How many active users the tenant has, counted in SQL.
+    async fn count_active_users(&self, tenant_id: &str) -> Result<i64, StorageError>;
+
     /// Saves name, phone, role, active flag, password hash and `updated_at`.
     /// False when the user no longer exists.
     async fn update_user(&self, user: &User) -> Result<bool, StorageError>;

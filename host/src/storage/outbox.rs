@@ -9,6 +9,9 @@ use crate::mail::OutboundEmail;
 pub trait OutboxRepo: Send + Sync {
     async fn insert_email(&self, email: &OutboundEmail) -> Result<(), StorageError>;
 
+    /// How many emails the tenant has sent (or queued), counted in SQL.
+    async fn count_emails(&self, tenant_id: &str) -> Result<i64, StorageError>;
+
     /// The tenant's emails, newest first.
     async fn list_emails(
         &self,

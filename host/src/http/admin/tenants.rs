@@ -290,7 +290,16 @@ async fn detail(
 ) -> Result<Response, ApiError> {
     record_tenant(&tenant_id);
     let tenant = state.tenants.get(&tenant_id).await?;
-    Ok(ok(detail_view(&tenant)))
+    let users = state.accounts.list_all_users(&tenant.id).await?;
+    let mut view = detail_view(&tenant);
+    view["consultants"] = users
+        .iter()
+        .map(|u| {
+            json!({"name": u.name, "email": u.email, "role": u.role.as_str(), "active": u.is_active})
+        })
+        .collect();
+    view["users_count"] = json!(users.iter().filter(|u| u.is_active).count());
+    Ok(ok(view))
 }
 
 async fn update(
@@ -311,6 +320,8 @@ async fn stats(
 ) -> Result<Response, ApiError> {
     record_tenant(&tenant_id);
     let tenant = state.tenants.get(&tenant_id).await?;
+    let users = state.accounts.count_active_users(&tenant.id).await?;
+    let emails = state.accounts.mailer().count(&tenant.id).await?;
     Ok(ok(json!({
         "tenant_id": tenant.id,
         "quotes_count": 0,
@@ -320,8 +331,8 @@ async fn stats(
         "total_invoiced": 0.0,
         "total_paid": 0.0,
         "clients_count": 0,
-        "users_count": 0,
-        "emails_sent": 0,
+        "users_count": users,
+        "emails_sent": emails,
         "destinations_count": tenant.config.destinations.len(),
         "inbound_addresses_count": tenant.config.inbound_addresses.len(),
     })))

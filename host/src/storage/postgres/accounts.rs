@@ -173,6 +173,18 @@ impl AccountRepo for Postgres {
         rows.iter().map(user).collect()
     }
 
+    async fn count_active_users(&self, tenant_id: &str) -> Result<i64, StorageError> {
+        let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND is_active")
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
+        commit(tx).await?;
+        Ok(n)
+    }
+
     async fn update_user(&self, u: &User) -> Result<bool, StorageError> {
         let mut tx = self.begin(Scope::Tenant(&u.tenant_id)).await?;
         let done = sqlx::query(

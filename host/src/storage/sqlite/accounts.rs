@@ -176,6 +176,18 @@ impl AccountRepo for Sqlite {
         rows.iter().map(user).collect()
     }
 
+    async fn count_active_users(&self, tenant_id: &str) -> Result<i64, StorageError> {
+        let mut tx = self.begin().await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND is_active")
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
+        commit(tx).await?;
+        Ok(n)
+    }
+
     async fn update_user(&self, u: &User) -> Result<bool, StorageError> {
         let mut tx = self.begin().await?;
         let done = sqlx::query(

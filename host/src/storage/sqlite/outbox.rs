@@ -55,6 +55,18 @@ impl OutboxRepo for Sqlite {
         commit(tx).await
     }
 
+    async fn count_emails(&self, tenant_id: &str) -> Result<i64, StorageError> {
+        let mut tx = self.begin().await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbound_emails WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
+        commit(tx).await?;
+        Ok(n)
+    }
+
     async fn list_emails(
         &self,
         tenant_id: &str,
