@@ -464,10 +464,24 @@ async fn within_deadline<T>(
     }
 }
 
+/// The size of a value's JSON form, counted as it is written rather than built in memory:
+/// this runs twice per call, and allocating the whole document cost more than the counting.
 fn json_size<T: serde::Serialize + ?Sized>(value: &T) -> usize {
-    serde_json::to_vec(value)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX)
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    match serde_json::to_writer(&mut counter, value) {
+        Ok(()) => counter.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 fn incompatible(message: String) -> PluginError {
