@@ -249,6 +249,18 @@ mod tests {
     }
 
     #[test]
+    fn an_https_client_can_be_built_with_the_installed_crypto_provider() {
+        let sendgrid = SendGrid::new(
+            "https://api.sendgrid.com/",
+            Secret::new("SG.key"),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        assert_eq!(sendgrid.endpoint, "https://api.sendgrid.com/v3/mail/send");
+        assert!(!format!("{sendgrid:?}").contains("SG.key"));
+    }
+
+    #[test]
     fn error_bodies_are_reduced_to_their_messages() {
         let body = r#"{"errors":[{"message":"The from address does not match a verified Sender Identity.","field":"from","help":null}]}"#;
         assert_eq!(

@@ -171,6 +171,18 @@ mod tests {
     }
 
     #[test]
+    fn starttls_and_implicit_tls_urls_are_understood() {
+        for url in [
+            "smtp://user:pass@mail.example:587?tls=required",
+            "smtp://mail.example:587?tls=opportunistic",
+            "smtps://user:pass@mail.example:465",
+            "smtp://127.0.0.1:2525",
+        ] {
+            assert!(Smtp::from_url(url, Duration::from_secs(1)).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
     fn the_queue_id_is_taken_from_the_data_reply() {
         assert_eq!(
             queue_id("2.0.0 Ok: queued as 4Bx9Lq1zZ"),
