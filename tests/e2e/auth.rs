@@ -530,3 +530,26 @@ async fn sql_metacharacters_in_login_fields_are_just_text() {
         app.login("admin@sunbird.test", PASSWORD).await;
     }
 }
+
+#[tokio::test]
+async fn an_expired_reset_link_is_refused() {
+    for backend in backends() {
+        let app = TestApp::with_config(backend, |c| c.auth.reset_token_ttl_secs = 1).await;
+        app.tenant_with_user("sunbird", "admin").await;
+        app.post("/api/v1/auth/password/reset")
+            .json(&json!({"email": "admin@sunbird.test"}))
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        let token = app.emailed_token("sunbird", "admin@sunbird.test").await;
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let res = app
+            .post("/api/v1/auth/password/update")
+            .json(&json!({"token": token, "new_password": "too late for this"}))
+            .send()
+            .await;
+        res.expect(StatusCode::BAD_REQUEST);
+        assert_eq!(res.detail(), "Invalid or expired reset token");
+        app.login("admin@sunbird.test", PASSWORD).await;
+    }
+}

@@ -92,8 +92,13 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = bearer(parts)?;
         let session = state.accounts.authenticate(token).await?;
         record_tenant(&session.tenant.id);
-        check_client_id(parts, state, &session).await?;
-        charge_budget(parts, state, &session.tenant.id).await?;
+        // Both checks may ask Redis; asking at once costs one round trip instead of two.
+        let (client_id, budget) = tokio::join!(
+            check_client_id(parts, state, &session),
+            charge_budget(parts, state, &session.tenant.id)
+        );
+        client_id?;
+        budget?;
         let user = CurrentUser(session);
         parts.extensions.insert(user.clone());
         Ok(user)
