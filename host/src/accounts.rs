@@ -613,6 +613,7 @@ impl AccountService {
             kind: EmailKind::PasswordReset,
             to: user.email.clone(),
             from_name: tenant.name.clone(),
+            from_address: None,
             reply_to: tenant.support_email.clone(),
             subject: format!("Reset your {} password", tenant.name),
             text: format!(
@@ -627,6 +628,7 @@ impl AccountService {
                 company = tenant.name,
             ),
             html: None,
+            attachments: Vec::new(),
         };
         // A mail failure must not reveal the address (the caller always answers success).
         if let Err(e) = self.mailer.send(&message).await {
@@ -878,6 +880,7 @@ impl AccountService {
             kind: EmailKind::Invitation,
             to: invitation.email.clone(),
             from_name: tenant.name.clone(),
+            from_address: None,
             reply_to: tenant.support_email.clone(),
             subject: format!("You are invited to join {} on Caravan", tenant.name),
             text: format!(
@@ -893,6 +896,7 @@ impl AccountService {
                 role = invitation.role.as_str(),
             ),
             html: None,
+            attachments: Vec::new(),
         };
         if let Err(e) = self.mailer.send(&message).await {
             tracing::error!(error = %e, invitation_id = invitation.id, "invitation email failed");

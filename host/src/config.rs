@@ -94,6 +94,8 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// Token lifetimes (`[auth]` in the file).
     pub auth: AuthConfig,
+    /// How emails leave (`[mail]` in the file; `CARAVAN_MAIL_TRANSPORT` and friends).
+    pub mail: MailConfig,
 }
 
 /// Token and link lifetimes, in seconds.
@@ -166,6 +168,125 @@ impl Default for RateLimitConfig {
     }
 }
 
+/// Which system carries outbound email.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// No network: every message stays in the outbox (row + `.eml`) with status `queued`.
+    #[default]
+    Outbox,
+    /// An SMTP server (`smtp_url`).
+    Smtp,
+    /// The SendGrid v3 HTTP API (`sendgrid_api_key`).
+    Sendgrid,
+}
+
+impl MailTransport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Outbox => "outbox",
+            Self::Smtp => "smtp",
+            Self::Sendgrid => "sendgrid",
+        }
+    }
+}
+
+/// Outbound email: the transport, its credentials, and the retry budget of one send.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// `outbox`, `smtp` or `sendgrid` (`CARAVAN_MAIL_TRANSPORT`).
+    pub transport: MailTransport,
+    /// `smtp://user:pass@host:587` (plain; add `?tls=required` for STARTTLS or
+    /// `?tls=opportunistic`) or `smtps://user:pass@host:465` (TLS from the first byte)
+    /// (`CARAVAN_SMTP_URL`).
+    pub smtp_url: Option<Secret>,
+    /// API key with the Mail Send permission (`SENDGRID_API_KEY`).
+    pub sendgrid_api_key: Option<Secret>,
+    /// Where the SendGrid API lives; tests point it at a local fake
+    /// (`CARAVAN_SENDGRID_BASE_URL`).
+    pub sendgrid_base_url: String,
+    /// Attempts per email, the first included.
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; it doubles for each further one.
+    pub initial_backoff_ms: u64,
+    /// Longest wait between attempts. A server asking (`Retry-After`) for a longer pause
+    /// than this gets no further attempt: the email is recorded as failed instead of
+    /// holding its sender for longer.
+    pub max_backoff_ms: u64,
+    /// How long one attempt may take, connection and answer included.
+    pub attempt_timeout_ms: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            transport: MailTransport::Outbox,
+            smtp_url: None,
+            sendgrid_api_key: None,
+            sendgrid_base_url: "https://api.sendgrid.com".to_owned(),
+            max_attempts: 3,
+            initial_backoff_ms: 500,
+            max_backoff_ms: 5_000,
+            attempt_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl MailConfig {
+    /// Rejects combinations that could not send anything (a transport without its
+    /// credentials), so that they stop the server at start-up rather than at the first email.
+    pub fn check(&self) -> Result<(), String> {
+        match self.transport {
+            MailTransport::Outbox => {}
+            MailTransport::Smtp if self.smtp_url.is_none() => {
+                return Err(
+                    "mail transport `smtp` needs CARAVAN_SMTP_URL (or `smtp_url` in [mail])".into(),
+                );
+            }
+            MailTransport::Smtp => {}
+            MailTransport::Sendgrid if self.sendgrid_api_key.is_none() => {
+                return Err("mail transport `sendgrid` needs SENDGRID_API_KEY \
+                            (or `sendgrid_api_key` in [mail])"
+                    .into());
+            }
+            MailTransport::Sendgrid => {
+                let url = self.sendgrid_base_url.as_str();
+                if !(url.starts_with("https://") || url.starts_with("http://")) {
+                    return Err(format!(
+                        "CARAVAN_SENDGRID_BASE_URL must be an http(s) URL, got `{url}`"
+                    ));
+                }
+            }
+        }
+        if self.max_attempts == 0 {
+            return Err("mail max_attempts must be at least 1".into());
+        }
+        if self.attempt_timeout_ms == 0 {
+            return Err("mail attempt_timeout_ms must be more than 0".into());
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("transport", &self.transport)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_ref().map(|s| redact_url(s.expose())),
+            )
+            .field("sendgrid_api_key", &self.sendgrid_api_key)
+            .field("sendgrid_base_url", &self.sendgrid_base_url)
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff_ms", &self.initial_backoff_ms)
+            .field("max_backoff_ms", &self.max_backoff_ms)
+            .field("attempt_timeout_ms", &self.attempt_timeout_ms)
+            .finish()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -190,6 +311,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             rate_limits: RateLimitConfig::default(),
             auth: AuthConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -222,6 +344,8 @@ pub enum ConfigError {
     },
     #[error("invalid value for {var}: {message}")]
     Env { var: &'static str, message: String },
+    #[error("invalid mail configuration: {0}")]
+    Mail(String),
 }
 
 /// Reads one environment variable; anything implementing [`EnvSource`] can stand in for the
@@ -257,6 +381,7 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(env)?;
+        config.mail.check().map_err(ConfigError::Mail)?;
         Ok(config)
     }
 
@@ -349,6 +474,28 @@ impl Config {
         if let Some(v) = env.var("CARAVAN_RATE_LOGIN_PER_MINUTE") {
             self.rate_limits.login_per_minute = parse("CARAVAN_RATE_LOGIN_PER_MINUTE", &v)?;
         }
+        if let Some(v) = env.var("CARAVAN_MAIL_TRANSPORT") {
+            self.mail.transport = match v.trim() {
+                "outbox" => MailTransport::Outbox,
+                "smtp" => MailTransport::Smtp,
+                "sendgrid" => MailTransport::Sendgrid,
+                other => {
+                    return Err(ConfigError::Env {
+                        var: "CARAVAN_MAIL_TRANSPORT",
+                        message: format!("expected `outbox`, `smtp` or `sendgrid`, got `{other}`"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = env.var("CARAVAN_SMTP_URL") {
+            self.mail.smtp_url = Some(Secret(v));
+        }
+        if let Some(v) = env.var("SENDGRID_API_KEY") {
+            self.mail.sendgrid_api_key = Some(Secret(v));
+        }
+        if let Some(v) = env.var("CARAVAN_SENDGRID_BASE_URL") {
+            self.mail.sendgrid_base_url = v.trim().trim_end_matches('/').to_owned();
+        }
         Ok(())
     }
 
@@ -410,6 +557,7 @@ impl fmt::Debug for Config {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("rate_limits", &self.rate_limits)
             .field("auth", &self.auth)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -499,6 +647,12 @@ mod tests {
                     "CARAVAN_JWT_SECRET",
                     "jwt-secret-value-long-enough-0123456789",
                 ),
+                ("CARAVAN_MAIL_TRANSPORT", "smtp"),
+                (
+                    "CARAVAN_SMTP_URL",
+                    "smtp://mailer:smtp-pass@mail.internal:587",
+                ),
+                ("SENDGRID_API_KEY", "SG.sendgrid-key"),
             ]),
         )
         .unwrap();
@@ -509,6 +663,8 @@ mod tests {
             "admin-token-value",
             "sk-live-key",
             "jwt-secret-value",
+            "smtp-pass",
+            "sendgrid-key",
         ] {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
         }
@@ -516,5 +672,53 @@ mod tests {
             shown.contains("postgres://app:***@db.internal/caravan"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn mail_defaults_to_the_outbox_and_reads_its_variables() {
+        let config = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(config.mail.transport, MailTransport::Outbox);
+        let config = Config::load(
+            None,
+            &env(&[
+                ("CARAVAN_MAIL_TRANSPORT", "sendgrid"),
+                ("SENDGRID_API_KEY", "SG.key"),
+                ("CARAVAN_SENDGRID_BASE_URL", "http://127.0.0.1:9999/"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.mail.transport, MailTransport::Sendgrid);
+        assert_eq!(config.mail.sendgrid_base_url, "http://127.0.0.1:9999");
+        assert_eq!(
+            config.mail.sendgrid_api_key.as_ref().map(Secret::expose),
+            Some("SG.key")
+        );
+    }
+
+    #[test]
+    fn a_mail_transport_without_its_credentials_stops_start_up() {
+        let err = Config::load(None, &env(&[("CARAVAN_MAIL_TRANSPORT", "sendgrid")])).unwrap_err();
+        assert!(err.to_string().contains("SENDGRID_API_KEY"), "{err}");
+        let err = Config::load(None, &env(&[("CARAVAN_MAIL_TRANSPORT", "smtp")])).unwrap_err();
+        assert!(err.to_string().contains("CARAVAN_SMTP_URL"), "{err}");
+        let err = Config::load(None, &env(&[("CARAVAN_MAIL_TRANSPORT", "pigeon")])).unwrap_err();
+        assert!(err.to_string().contains("CARAVAN_MAIL_TRANSPORT"), "{err}");
+    }
+
+    #[test]
+    fn the_mail_table_configures_the_transport_and_its_retries() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caravan.toml");
+        std::fs::write(
+            &path,
+            "[mail]\ntransport = \"smtp\"\nsmtp_url = \"smtp://127.0.0.1:2525\"\n\
+             max_attempts = 5\nattempt_timeout_ms = 2000\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path), &env(&[])).unwrap();
+        assert_eq!(config.mail.transport, MailTransport::Smtp);
+        assert_eq!(config.mail.max_attempts, 5);
+        assert_eq!(config.mail.attempt_timeout_ms, 2000);
+        assert_eq!(config.mail.initial_backoff_ms, 500);
     }
 }

@@ -3,16 +3,24 @@
 //!
 //! The default transport is the outbox alone: a database row plus an `.eml` file under
 //! `<data dir>/outbox/<tenant>/`, so nothing is lost when no mail server is configured.
-//! Network transports (SMTP, SendGrid) plug in behind [`Transport`].
+//! Network transports ([`smtp::Smtp`], [`sendgrid::SendGrid`]) plug in behind [`Transport`];
+//! the mailer retries their transient failures with backoff ([`retry`]).
+
+pub mod retry;
+pub mod sendgrid;
+pub mod smtp;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 
+use self::retry::{DeliveryError, RetryPolicy};
+use crate::config::{MailConfig, MailTransport};
 use crate::storage::{OutboxRepo, StorageError};
 
 /// Why an email could not be sent or recorded.
@@ -26,9 +34,9 @@ pub enum MailError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    /// The transport refused or failed to take the message.
-    #[error("transport failed: {0}")]
-    Transport(String),
+    /// The mail settings cannot make a working transport (found at start-up).
+    #[error("invalid mail configuration: {0}")]
+    Config(String),
 }
 
 /// What the email is for; recorded with the send.
@@ -53,12 +61,37 @@ pub struct Message {
     pub tenant_id: String,
     pub kind: EmailKind,
     pub to: String,
-    /// Display name of the sender; the address comes from the mailer's configuration.
+    /// Display name of the sender (usually the tenant's name).
     pub from_name: String,
+    /// Sender address for this message (a tenant's own verified address); `None` uses the
+    /// platform's (`CARAVAN_MAIL_FROM`).
+    pub from_address: Option<String>,
     pub reply_to: Option<String>,
     pub subject: String,
     pub text: String,
     pub html: Option<String>,
+    /// Files sent with the message (a quote's PDF), in the order given.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to an email.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name the recipient sees (`quote-Q-1042.pdf`).
+    pub filename: String,
+    /// A MIME type (`application/pdf`).
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("filename", &self.filename)
+            .field("content_type", &self.content_type)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
 }
 
 /// The record of one send.
@@ -76,19 +109,48 @@ pub struct OutboundEmail {
     pub transport: String,
     /// `queued` (in the outbox), `sent`, or `failed`.
     pub status: String,
+    /// Delivery attempts made (0 in the outbox).
     pub attempts: i32,
+    /// Why the last attempt failed.
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// The id the transport gave the message (SendGrid's `X-Message-Id`, an SMTP server's
+    /// queue id), to match its delivery events and logs.
+    pub provider_message_id: Option<String>,
 }
 
-/// Hands a rendered message to a mail system.
+/// One email as a transport receives it: the parsed addresses and parts for APIs that
+/// take them apart, and the rendered message for those that take MIME.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The outbox id (also the left part of the `Message-ID` header).
+    pub id: &'a str,
+    pub message: &'a Message,
+    /// The effective sender: the message's display name with its own or the platform's
+    /// address.
+    pub from: &'a Mailbox,
+    pub to: &'a Mailbox,
+    pub reply_to: Option<&'a Mailbox>,
+    /// The same email as RFC 5322 bytes, exactly as kept in the `.eml` copy.
+    pub rfc5322: &'a [u8],
+}
+
+/// What a transport reports for an accepted email.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub provider_message_id: Option<String>,
+}
+
+/// Hands one email to a mail system.
 #[async_trait]
 pub trait Transport: Send + Sync {
     /// Recorded as the email's `transport`.
     fn name(&self) -> &'static str;
 
-    async fn deliver(&self, from: &str, to: &str, rfc5322: &[u8]) -> Result<(), MailError>;
+    /// One attempt. The mailer bounds it with the policy's timeout and decides from the
+    /// error's [`retry::Retry`] whether another attempt follows.
+    async fn deliver(&self, email: &Outgoing<'_>) -> Result<Delivered, DeliveryError>;
 }
 
 /// Sends email and keeps the record; cheap to clone.
@@ -98,6 +160,7 @@ pub struct Mailer {
     dir: PathBuf,
     from_address: String,
     transport: Option<Arc<dyn Transport>>,
+    policy: RetryPolicy,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -105,6 +168,7 @@ impl std::fmt::Debug for Mailer {
         f.debug_struct("Mailer")
             .field("dir", &self.dir)
             .field("transport", &self.transport.as_ref().map(|t| t.name()))
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -118,7 +182,41 @@ impl Mailer {
             dir,
             from_address,
             transport: None,
+            policy: RetryPolicy::default(),
         }
+    }
+
+    /// The mailer the `[mail]` settings ask for: the outbox alone, or with the SMTP or
+    /// SendGrid transport and the configured retry budget.
+    pub fn from_config(
+        repo: Arc<dyn OutboxRepo>,
+        dir: PathBuf,
+        from_address: String,
+        config: &MailConfig,
+    ) -> Result<Self, MailError> {
+        config.check().map_err(MailError::Config)?;
+        let policy = RetryPolicy::from_config(config);
+        let mailer = Self::outbox(repo, dir, from_address).with_retry_policy(policy);
+        let transport: Arc<dyn Transport> = match config.transport {
+            MailTransport::Outbox => return Ok(mailer),
+            MailTransport::Smtp => {
+                let url = config
+                    .smtp_url
+                    .as_ref()
+                    .map(|s| s.expose())
+                    .unwrap_or_default();
+                Arc::new(smtp::Smtp::from_url(url, policy.attempt_timeout)?)
+            }
+            MailTransport::Sendgrid => {
+                let key = config.sendgrid_api_key.clone().unwrap_or_default();
+                Arc::new(sendgrid::SendGrid::new(
+                    &config.sendgrid_base_url,
+                    key,
+                    policy.attempt_timeout,
+                )?)
+            }
+        };
+        Ok(mailer.with_transport(transport))
     }
 
     /// Delivers through `transport` as well as keeping the outbox copy.
@@ -127,59 +225,151 @@ impl Mailer {
         self
     }
 
-    /// Renders, stores and (with a transport) delivers one message. The outbox copy and its
-    /// row are written first, so a failed delivery is still on record with its error.
+    /// Attempts, waits and timeouts for each delivery.
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Renders, stores and (with a transport) delivers one message, retrying transient
+    /// failures within the policy's budget.
+    ///
+    /// The `.eml` copy and a `queued` row are written before any network traffic, so a
+    /// crash mid-delivery still leaves the email on record; the row then gets the final
+    /// status, attempts and error. A delivery failure is not an `Err`: it comes back as the
+    /// record with status `failed`. `Err` means the message is invalid or the copy or row
+    /// could not be written.
     pub async fn send(&self, message: &Message) -> Result<OutboundEmail, MailError> {
         let id = uuid::Uuid::new_v4().to_string();
-        let raw = render(message, &self.from_address, &id)?;
+        let from_address = message
+            .from_address
+            .as_deref()
+            .unwrap_or(&self.from_address);
+        let rendered = render(message, from_address, &id)?;
         let object_key = format!("{}/{id}.eml", message.tenant_id);
         let path = self.dir.join(&object_key);
         if let Some(parent) = path.parent() {
             tokio::fs::create_dir_all(parent).await?;
         }
-        tokio::fs::write(&path, &raw).await?;
-        let now = Utc::now();
+        tokio::fs::write(&path, &rendered.raw).await?;
         let mut record = OutboundEmail {
             id,
             tenant_id: message.tenant_id.clone(),
             kind: message.kind.as_str().to_owned(),
             to_address: message.to.clone(),
-            from_address: self.from_address.clone(),
+            from_address: from_address.to_owned(),
             subject: message.subject.clone(),
             object_key,
-            transport: "outbox".to_owned(),
+            transport: self
+                .transport
+                .as_ref()
+                .map_or("outbox", |t| t.name())
+                .to_owned(),
             status: "queued".to_owned(),
             attempts: 0,
             last_error: None,
-            created_at: now,
+            created_at: Utc::now(),
             sent_at: None,
+            provider_message_id: None,
         };
+        self.repo.insert_email(&record).await?;
         if let Some(transport) = &self.transport {
-            record.transport = transport.name().to_owned();
-            record.attempts = 1;
-            match transport
-                .deliver(&self.from_address, &message.to, &raw)
-                .await
-            {
-                Ok(()) => {
+            let outgoing = Outgoing {
+                id: &record.id,
+                message,
+                from: &rendered.from,
+                to: &rendered.to,
+                reply_to: rendered.reply_to.as_ref(),
+                rfc5322: &rendered.raw,
+            };
+            let (attempts, result) = self.deliver(transport.as_ref(), &outgoing).await;
+            record.attempts = attempts;
+            match result {
+                Ok(delivered) => {
                     record.status = "sent".to_owned();
                     record.sent_at = Some(Utc::now());
+                    record.provider_message_id = delivered.provider_message_id;
                 }
                 Err(err) => {
                     record.status = "failed".to_owned();
-                    record.last_error = Some(err.to_string());
+                    record.last_error = Some(err.message);
                 }
             }
+            if !self.repo.update_delivery(&record).await? {
+                tracing::warn!(
+                    email_id = record.id,
+                    "email row vanished during delivery (tenant deleted?)"
+                );
+            }
         }
-        self.repo.insert_email(&record).await?;
-        tracing::info!(
-            email_id = record.id,
-            kind = record.kind,
-            transport = record.transport,
-            status = record.status,
-            "email recorded"
-        );
+        if record.status == "failed" {
+            tracing::error!(
+                email_id = record.id,
+                tenant_id = record.tenant_id,
+                kind = record.kind,
+                transport = record.transport,
+                attempts = record.attempts,
+                error = record.last_error.as_deref().unwrap_or_default(),
+                "email not delivered; kept in the outbox"
+            );
+        } else {
+            tracing::info!(
+                email_id = record.id,
+                tenant_id = record.tenant_id,
+                kind = record.kind,
+                transport = record.transport,
+                status = record.status,
+                attempts = record.attempts,
+                "email recorded"
+            );
+        }
         Ok(record)
+    }
+
+    /// Attempts delivery until it succeeds, fails permanently or the policy says stop;
+    /// returns the attempts made and the last outcome.
+    async fn deliver(
+        &self,
+        transport: &dyn Transport,
+        email: &Outgoing<'_>,
+    ) -> (i32, Result<Delivered, DeliveryError>) {
+        let policy = self.policy;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let result = match tokio::time::timeout(
+                policy.attempt_timeout,
+                transport.deliver(email),
+            )
+            .await
+            {
+                Ok(result) => result,
+                Err(_) => Err(DeliveryError::transient(format!(
+                    "{}: no answer within {} ms",
+                    transport.name(),
+                    policy.attempt_timeout.as_millis()
+                ))),
+            };
+            let attempts = i32::try_from(attempt).unwrap_or(i32::MAX);
+            let err = match result {
+                Ok(delivered) => return (attempts, Ok(delivered)),
+                Err(err) => err,
+            };
+            let Some(wait) = policy.next_wait(attempt, err.retry, rand::random::<f64>()) else {
+                return (attempts, Err(err));
+            };
+            tracing::warn!(
+                email_id = email.id,
+                transport = transport.name(),
+                attempt,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                retry_in_ms = wait.as_millis() as u64,
+                error = %err,
+                "email delivery attempt failed; retrying"
+            );
+            tokio::time::sleep(wait).await;
+        }
     }
 
     /// How many emails the tenant has sent or queued.
@@ -196,7 +386,15 @@ impl Mailer {
     }
 }
 
-fn render(message: &Message, from_address: &str, id: &str) -> Result<Vec<u8>, MailError> {
+/// A message rendered once for the copy and every transport.
+struct Rendered {
+    raw: Vec<u8>,
+    from: Mailbox,
+    to: Mailbox,
+    reply_to: Option<Mailbox>,
+}
+
+fn render(message: &Message, from_address: &str, id: &str) -> Result<Rendered, MailError> {
     let invalid =
         |what: &str, e: &dyn std::fmt::Display| MailError::Invalid(format!("{what}: {e}"));
     let from_email = from_address
@@ -207,34 +405,72 @@ fn render(message: &Message, from_address: &str, id: &str) -> Result<Vec<u8>, Ma
         .to
         .parse()
         .map_err(|e| invalid("recipient address", &e))?;
+    let reply_to: Option<Mailbox> = message
+        .reply_to
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| invalid("reply-to address", &e))?;
     let domain = from_address
         .rsplit_once('@')
         .map_or("localhost", |(_, d)| d);
     let mut builder = lettre::Message::builder()
-        .from(from)
-        .to(to)
+        .from(from.clone())
+        .to(to.clone())
         .subject(message.subject.clone())
         .message_id(Some(format!("<{id}@{domain}>")));
-    if let Some(reply_to) = &message.reply_to {
-        builder = builder.reply_to(
-            reply_to
-                .parse()
-                .map_err(|e| invalid("reply-to address", &e))?,
-        );
+    if let Some(reply_to) = &reply_to {
+        builder = builder.reply_to(reply_to.clone());
     }
     let text = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
         .body(message.text.clone());
-    let email = match &message.html {
-        Some(html) => builder.multipart(
+    let body = match &message.html {
+        Some(html) => Body::Multi(
             MultiPart::alternative().singlepart(text).singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_HTML)
                     .body(html.clone()),
             ),
         ),
-        None => builder.singlepart(text),
+        None => Body::Single(text),
+    };
+    let email = if message.attachments.is_empty() {
+        match body {
+            Body::Single(part) => builder.singlepart(part),
+            Body::Multi(part) => builder.multipart(part),
+        }
+    } else {
+        // multipart/mixed: the readable body first, then each file.
+        let mut mixed = match body {
+            Body::Single(part) => MultiPart::mixed().singlepart(part),
+            Body::Multi(part) => MultiPart::mixed().multipart(part),
+        };
+        for attachment in &message.attachments {
+            let content_type = ContentType::parse(&attachment.content_type).map_err(|e| {
+                invalid(
+                    &format!("content type of attachment `{}`", attachment.filename),
+                    &e,
+                )
+            })?;
+            mixed = mixed.singlepart(
+                lettre::message::Attachment::new(attachment.filename.clone())
+                    .body(attachment.bytes.clone(), content_type),
+            );
+        }
+        builder.multipart(mixed)
     }
     .map_err(|e| invalid("message", &e))?;
-    Ok(email.formatted())
+    Ok(Rendered {
+        raw: email.formatted(),
+        from,
+        to,
+        reply_to,
+    })
+}
+
+/// The readable part of a message, before any attachments join it.
+enum Body {
+    Single(SinglePart),
+    Multi(MultiPart),
 }

@@ -86,11 +86,13 @@ impl AppState {
             redis.clone(),
             metrics.clone(),
         ));
-        let mailer = Mailer::outbox(
+        let mailer = Mailer::from_config(
             storage.outbox.clone(),
             config.data_dir.join("outbox"),
             config.mail_from.clone(),
-        );
+            &config.mail,
+        )
+        .context("configuring outbound email")?;
         let keys = JwtKeys::load(
             config.jwt_secret.as_ref().map(|s| s.expose()),
             &config.data_dir,

@@ -11,6 +11,7 @@ mod default_plugins;
 mod email_parser_budget;
 mod isolation;
 mod outages;
+mod outbound_email;
 mod plugin_registry;
 mod plugin_sandbox;
 mod rate_limits;

@@ -7,7 +7,13 @@ use crate::mail::OutboundEmail;
 
 #[async_trait]
 pub trait OutboxRepo: Send + Sync {
+    /// Records an email, normally as `queued` before any delivery attempt.
     async fn insert_email(&self, email: &OutboundEmail) -> Result<(), StorageError>;
+
+    /// Stores the outcome of delivering a recorded email: `status`, `attempts`,
+    /// `last_error`, `sent_at` and `provider_message_id`. The other fields never change.
+    /// `false` when the row is gone (its tenant was deleted meanwhile).
+    async fn update_delivery(&self, email: &OutboundEmail) -> Result<bool, StorageError>;
 
     /// How many emails the tenant has sent (or queued), counted in SQL.
     async fn count_emails(&self, tenant_id: &str) -> Result<i64, StorageError>;

@@ -24,6 +24,7 @@ fn email(row: &SqliteRow) -> Result<OutboundEmail, StorageError> {
         last_error: row.try_get("last_error").map_err(classify)?,
         created_at: row.try_get("created_at").map_err(classify)?,
         sent_at: row.try_get("sent_at").map_err(classify)?,
+        provider_message_id: row.try_get("provider_message_id").map_err(classify)?,
     })
 }
 
@@ -33,8 +34,9 @@ impl OutboxRepo for Sqlite {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO outbound_emails (id, tenant_id, kind, to_address, from_address, subject, \
-             object_key, transport, status, attempts, last_error, created_at, sent_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             object_key, transport, status, attempts, last_error, created_at, sent_at, \
+             provider_message_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&e.id)
         .bind(&e.tenant_id)
@@ -49,10 +51,31 @@ impl OutboxRepo for Sqlite {
         .bind(&e.last_error)
         .bind(e.created_at)
         .bind(e.sent_at)
+        .bind(&e.provider_message_id)
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
         commit(tx).await
+    }
+
+    async fn update_delivery(&self, e: &OutboundEmail) -> Result<bool, StorageError> {
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE outbound_emails SET status = $3, attempts = $4, last_error = $5, \
+             sent_at = $6, provider_message_id = $7 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(&e.tenant_id)
+        .bind(&e.id)
+        .bind(&e.status)
+        .bind(e.attempts)
+        .bind(&e.last_error)
+        .bind(e.sent_at)
+        .bind(&e.provider_message_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        commit(tx).await?;
+        Ok(updated.rows_affected() > 0)
     }
 
     async fn count_emails(&self, tenant_id: &str) -> Result<i64, StorageError> {
@@ -75,7 +98,7 @@ impl OutboxRepo for Sqlite {
         let mut tx = self.begin().await?;
         let rows = sqlx::query(
             "SELECT id, tenant_id, kind, to_address, from_address, subject, object_key, \
-             transport, status, attempts, last_error, created_at, sent_at \
+             transport, status, attempts, last_error, created_at, sent_at, provider_message_id \
              FROM outbound_emails WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2",
         )
         .bind(tenant_id)
