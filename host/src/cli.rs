@@ -217,6 +217,7 @@ impl CreateArgs {
 /// Parses the process arguments, runs the command, and reports errors on stderr.
 #[allow(clippy::print_stderr)] // Reporting on stderr is this function's job.
 pub async fn main() -> ExitCode {
+    crate::tls::install_crypto_provider();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref(), &ProcessEnv) {
         Ok(config) => config,

@@ -22,6 +22,7 @@ pub mod telemetry;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 
 pub use http::app;
 pub use state::AppState;

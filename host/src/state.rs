@@ -56,6 +56,7 @@ impl AppState {
 
     /// Assembles the services on an already migrated database.
     pub fn with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
+        crate::tls::install_crypto_provider();
         let blobs =
             Blobs::local(&config.data_dir.join("objects")).context("opening the object store")?;
         let metrics = Arc::new(Metrics::new());

@@ -15,6 +15,12 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_caravan");
 
+/// An HTTP client for talking to the server under test.
+fn http_client() -> reqwest::Client {
+    caravan::tls::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// A command with a clean environment pointing at `db`.
 fn caravan(db: &TestDatabase) -> Command {
     let mut cmd = Command::new(BIN);
@@ -232,7 +238,7 @@ impl Drop for Server {
 async fn serve_logs_json_with_request_ids_and_stops_cleanly_on_sigterm() {
     let db = TestDatabase::new(Backend::Sqlite).await;
     let (mut server, addr) = Server::start(&db);
-    let client = reqwest::Client::new();
+    let client = http_client();
     let res = client
         .post(format!("http://{addr}/api/v1/admin/tenants"))
         .header("x-admin-token", "binary-test-token")
@@ -366,7 +372,7 @@ async fn user_create_makes_a_user_who_can_sign_in_on_both_backends() {
         // The user signs in on a server over the same database; the tenant's admin address
         // was invited when the tenant was created.
         let (_server, addr) = Server::start(&db);
-        let login: Value = reqwest::Client::new()
+        let login: Value = http_client()
             .post(format!("http://{addr}/api/v1/auth/login"))
             .json(&serde_json::json!({"email": "ops@cli-users.example",
                                       "password": "a good long password"}))
@@ -386,7 +392,7 @@ async fn user_create_makes_a_user_who_can_sign_in_on_both_backends() {
 async fn a_login_logs_no_secret_and_masks_addresses_and_phones() {
     let db = TestDatabase::new(Backend::Sqlite).await;
     let (mut server, addr) = Server::start(&db);
-    let client = reqwest::Client::new();
+    let client = http_client();
     let admin = |path: &str| {
         client
             .post(format!("http://{addr}{path}"))
@@ -480,7 +486,7 @@ async fn plugin_commands_manage_versions_on_a_running_server() {
             .output()
             .unwrap()
     };
-    let client = reqwest::Client::new();
+    let client = http_client();
     let res = client
         .post(format!("{server_url}/api/v1/admin/tenants"))
         .header("x-admin-token", "binary-test-token")

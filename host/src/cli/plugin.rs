@@ -406,6 +406,7 @@ async fn request(
         .as_deref()
         .context("set CARAVAN_ADMIN_TOKEN (or --admin-token) to the server's admin token")?;
     let url = format!("{}{path}", server.server.trim_end_matches('/'));
+    crate::tls::install_crypto_provider();
     let client = reqwest::Client::new();
     let mut req = client.request(method, &url).header("x-admin-token", token);
     req = match body {

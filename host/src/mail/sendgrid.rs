@@ -35,7 +35,7 @@ impl SendGrid {
     pub fn new(base_url: &str, api_key: Secret, timeout: Duration) -> Result<Self, MailError> {
         // reqwest's rustls needs a process-wide crypto provider; aws-lc-rs is the one the
         // rest of the tree (sqlx, lettre) already uses. Installing twice is harmless.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
