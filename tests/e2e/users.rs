@@ -111,6 +111,13 @@ async fn invitations_can_be_listed_resent_revoked_and_accepted_once() {
             .await
             .expect(StatusCode::BAD_REQUEST);
 
+        // An address the mailer could not write to is refused before anything is stored.
+        for bad in ["a[b@sunbird.test", "x@su[nbird.test", "c@s,b.test"] {
+            let res = invite(bad).await;
+            res.expect(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(res.body["detail"][0]["loc"], json!(["body", "email"]));
+        }
+
         // An active user cannot be invited again; a pending invitation can be revoked once.
         let res = invite("hire@sunbird.test").await;
         res.expect(StatusCode::BAD_REQUEST);

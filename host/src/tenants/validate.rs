@@ -50,6 +50,9 @@ pub fn is_valid_email(email: &str) -> bool {
         && !domain.ends_with('.')
         && !domain.contains("..")
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        // The mailer must be able to write to whatever is accepted here, so an address it
+        // would refuse (`a[b@x.test`) is refused at the door rather than stored unreachable.
+        && email.parse::<lettre::Address>().is_ok()
 }
 
 /// Trims and checks a required text field; returns the trimmed value.
@@ -252,6 +255,9 @@ mod tests {
             "@c.com",
             "a@.com",
             "a@c..com",
+            "a[b@fuzz.test",
+            "consultant@fu[zz.test",
+            "consultanv@f,zz.tesw",
         ] {
             assert!(!is_valid_email(bad), "{bad}");
         }
