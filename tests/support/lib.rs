@@ -113,6 +113,20 @@ pub struct Login {
     pub email: String,
 }
 
+impl Login {
+    /// The session a successful login response hands out; panics unless it succeeded.
+    fn from_response(res: &TestResponse, email: &str) -> Self {
+        assert_eq!(res.body["success"], true, "{}", res.body);
+        Self {
+            access_token: res.body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: res.body["refresh_token"].as_str().unwrap().to_owned(),
+            user_id: res.body["user"]["id"].as_str().unwrap().to_owned(),
+            tenant_id: res.body["user"]["tenant_id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+        }
+    }
+}
+
 /// The password every test user gets unless a test says otherwise.
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -140,14 +154,7 @@ impl TestApp {
             .send()
             .await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        assert_eq!(res.body["success"], true, "{}", res.body);
-        Login {
-            access_token: res.body["access_token"].as_str().unwrap().to_owned(),
-            refresh_token: res.body["refresh_token"].as_str().unwrap().to_owned(),
-            user_id: res.body["user"]["id"].as_str().unwrap().to_owned(),
-            tenant_id: res.body["user"]["tenant_id"].as_str().unwrap().to_owned(),
-            email: email.to_owned(),
-        }
+        Login::from_response(&res, email)
     }
 
     /// A tenant with a signed-in user of `role` (`admin@<tenant>.test` style addresses).
@@ -167,14 +174,7 @@ impl TestApp {
             .json(&serde_json::json!({"email": email, "password": PASSWORD}))
             .send()
             .await;
-        assert_eq!(res.body["success"], true, "{}", res.body);
-        Login {
-            access_token: res.body["access_token"].as_str().unwrap().to_owned(),
-            refresh_token: res.body["refresh_token"].as_str().unwrap().to_owned(),
-            user_id: res.body["user"]["id"].as_str().unwrap().to_owned(),
-            tenant_id: tenant.to_owned(),
-            email,
-        }
+        Login::from_response(&res, &email)
     }
 
     /// Another host on the same database (its own services, caches and limiter state).
