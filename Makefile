@@ -1,7 +1,7 @@
 # Developer entry points. `make run` and `make test` work on a fresh Debian/Ubuntu machine
 # with rustup: they install what they need first (idempotently).
 
-APT_PACKAGES := cmake pkg-config
+APT_PACKAGES := cmake pkg-config poppler-utils
 WASM_TARGET := wasm32-wasip2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
