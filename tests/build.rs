@@ -12,6 +12,7 @@ fn main() {
         ("NOOP_PLUGIN", "caravan-test-plugin-noop"),
         ("BULKY_PLUGIN", "caravan-test-plugin-bulky"),
         ("DUAL_PLUGIN", "caravan-test-plugin-dual"),
+        ("BROKEN_PARSER_PLUGIN", "caravan-test-plugin-broken-parser"),
     ];
     let packages: Vec<&str> = plugins.iter().map(|(_, p)| *p).collect();
     let dir = build_wasm(&packages, &[]);

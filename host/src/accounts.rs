@@ -629,6 +629,7 @@ impl AccountService {
             ),
             html: None,
             attachments: Vec::new(),
+            idempotency_key: None,
         };
         // A mail failure must not reveal the address (the caller always answers success).
         if let Err(e) = self.mailer.send(&message).await {
@@ -897,6 +898,7 @@ impl AccountService {
             ),
             html: None,
             attachments: Vec::new(),
+            idempotency_key: None,
         };
         if let Err(e) = self.mailer.send(&message).await {
             tracing::error!(error = %e, invitation_id = invitation.id, "invitation email failed");

@@ -96,6 +96,68 @@ pub struct Config {
     pub auth: AuthConfig,
     /// How emails leave (`[mail]` in the file; `CARAVAN_MAIL_TRANSPORT` and friends).
     pub mail: MailConfig,
+    /// How emails arrive and are processed (`[inbound]` in the file; `CARAVAN_INBOUND_*`).
+    pub inbound: InboundConfig,
+}
+
+/// The inbound-email webhook and the worker that processes what it stores.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InboundConfig {
+    /// The domain of tenants' inbound addresses (`<tenant>@<domain>`, `<x>@<tenant>.<domain>`;
+    /// `CARAVAN_INBOUND_DOMAIN`); the dashboard's `VITE_INBOUND_EMAIL_DOMAIN` must match.
+    pub domain: String,
+    /// When set, the webhook requires it as `?token=` or as the basic-auth password
+    /// (`CARAVAN_INBOUND_SECRET`).
+    pub webhook_secret: Option<Secret>,
+    /// Largest accepted webhook body (`CARAVAN_INBOUND_BODY_LIMIT_BYTES`); SendGrid posts
+    /// up to 30 MB.
+    pub body_limit_bytes: usize,
+    /// Messages processed at the same time by one host (`CARAVAN_INBOUND_WORKERS`); 0 runs
+    /// no worker on this host.
+    pub workers: u32,
+    /// Attempts before a message is marked `failed` (kept, and visible to the admin).
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt up to `max_backoff_ms`.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// How long a claimed message stays with one worker; a crashed worker's messages are
+    /// taken over after it.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for due messages (new ones wake it at once).
+    pub poll_interval_ms: u64,
+}
+
+impl Default for InboundConfig {
+    fn default() -> Self {
+        Self {
+            domain: "inbound.caravan.localhost".to_owned(),
+            webhook_secret: None,
+            body_limit_bytes: 30 * 1024 * 1024,
+            workers: 2,
+            max_attempts: 8,
+            initial_backoff_ms: 1_000,
+            max_backoff_ms: 300_000,
+            lease_secs: 120,
+            poll_interval_ms: 1_000,
+        }
+    }
+}
+
+impl fmt::Debug for InboundConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboundConfig")
+            .field("domain", &self.domain)
+            .field("webhook_secret", &self.webhook_secret)
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("workers", &self.workers)
+            .field("max_attempts", &self.max_attempts)
+            .field("initial_backoff_ms", &self.initial_backoff_ms)
+            .field("max_backoff_ms", &self.max_backoff_ms)
+            .field("lease_secs", &self.lease_secs)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .finish()
+    }
 }
 
 /// Token and link lifetimes, in seconds.
@@ -312,6 +374,7 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
+            inbound: InboundConfig::default(),
         }
     }
 }
@@ -434,6 +497,18 @@ impl Config {
         }
         if let Some(v) = env.var("CARAVAN_BODY_LIMIT_BYTES") {
             self.body_limit_bytes = parse("CARAVAN_BODY_LIMIT_BYTES", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_INBOUND_DOMAIN") {
+            self.inbound.domain = v.trim().to_ascii_lowercase();
+        }
+        if let Some(v) = env.var("CARAVAN_INBOUND_SECRET") {
+            self.inbound.webhook_secret = (!v.is_empty()).then_some(Secret(v));
+        }
+        if let Some(v) = env.var("CARAVAN_INBOUND_BODY_LIMIT_BYTES") {
+            self.inbound.body_limit_bytes = parse("CARAVAN_INBOUND_BODY_LIMIT_BYTES", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_INBOUND_WORKERS") {
+            self.inbound.workers = parse("CARAVAN_INBOUND_WORKERS", &v)?;
         }
         if let Some(v) = env.var("CARAVAN_LOG") {
             self.log = v;
@@ -558,6 +633,7 @@ impl fmt::Debug for Config {
             .field("rate_limits", &self.rate_limits)
             .field("auth", &self.auth)
             .field("mail", &self.mail)
+            .field("inbound", &self.inbound)
             .finish()
     }
 }

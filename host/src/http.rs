@@ -5,12 +5,15 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod inbound;
 pub mod middleware;
+pub mod notifications;
 pub mod plugins;
 pub mod response;
 pub mod routes;
 pub mod session;
 pub mod tenant_scope;
+pub mod tickets;
 pub mod users;
 
 use std::time::Duration;
@@ -31,6 +34,9 @@ pub fn routes() -> routes::Routes {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(plugins::tenant_routes())
+        .merge(inbound::routes())
+        .merge(tickets::routes())
+        .merge(notifications::routes())
 }
 
 /// The table of every route, for tests and documentation.

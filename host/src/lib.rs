@@ -9,9 +9,11 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod inbound;
 pub mod mail;
 pub mod metrics;
 pub mod money;
+pub mod notifications;
 pub mod plugins;
 pub mod ratelimit;
 pub mod redis;
@@ -22,6 +24,7 @@ pub mod telemetry;
 pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tickets;
 pub mod tls;
 
 pub use http::app;

@@ -44,6 +44,12 @@ pub enum MailError {
 pub enum EmailKind {
     Invitation,
     PasswordReset,
+    /// A reply to an enquiry ticket.
+    TicketReply,
+    /// A quote with its PDF.
+    Quote,
+    /// An email copy of an in-app notification.
+    Notification,
 }
 
 impl EmailKind {
@@ -51,6 +57,9 @@ impl EmailKind {
         match self {
             Self::Invitation => "invitation",
             Self::PasswordReset => "password_reset",
+            Self::TicketReply => "ticket_reply",
+            Self::Quote => "quote",
+            Self::Notification => "notification",
         }
     }
 }
@@ -72,6 +81,9 @@ pub struct Message {
     pub html: Option<String>,
     /// Files sent with the message (a quote's PDF), in the order given.
     pub attachments: Vec<Attachment>,
+    /// Sending twice with the same key (per tenant) sends once: the second call returns the
+    /// first record. Work that may be retried (the inbound worker) sets one.
+    pub idempotency_key: Option<String>,
 }
 
 /// A file attached to an email.
@@ -118,6 +130,8 @@ pub struct OutboundEmail {
     /// The id the transport gave the message (SendGrid's `X-Message-Id`, an SMTP server's
     /// queue id), to match its delivery events and logs.
     pub provider_message_id: Option<String>,
+    /// The caller's key that makes a repeated send return this record.
+    pub idempotency_key: Option<String>,
 }
 
 /// One email as a transport receives it: the parsed addresses and parts for APIs that
@@ -240,6 +254,11 @@ impl Mailer {
     /// record with status `failed`. `Err` means the message is invalid or the copy or row
     /// could not be written.
     pub async fn send(&self, message: &Message) -> Result<OutboundEmail, MailError> {
+        if let Some(key) = &message.idempotency_key
+            && let Some(existing) = self.repo.find_email_by_key(&message.tenant_id, key).await?
+        {
+            return Ok(existing);
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let from_address = message
             .from_address
@@ -271,8 +290,18 @@ impl Mailer {
             created_at: Utc::now(),
             sent_at: None,
             provider_message_id: None,
+            idempotency_key: message.idempotency_key.clone(),
         };
-        self.repo.insert_email(&record).await?;
+        if let Err(e) = self.repo.insert_email(&record).await {
+            // Another send with the same key won the race: that one is the email.
+            if let (StorageError::Conflict { .. }, Some(key)) = (&e, &message.idempotency_key)
+                && let Some(existing) = self.repo.find_email_by_key(&message.tenant_id, key).await?
+            {
+                let _ = tokio::fs::remove_file(&path).await;
+                return Ok(existing);
+            }
+            return Err(e.into());
+        }
         if let Some(transport) = &self.transport {
             let outgoing = Outgoing {
                 id: &record.id,

@@ -32,6 +32,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         }
         tracing::info!("built-in plugins compiled");
     });
+    state.inbound.spawn_workers();
     let app = crate::http::app(state);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(

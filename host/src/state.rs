@@ -9,8 +9,10 @@ use crate::accounts::tokens::JwtKeys;
 use crate::accounts::{AccountService, AuthSettings};
 use crate::blobs::Blobs;
 use crate::config::{Config, redact_url};
+use crate::inbound::InboundService;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
+use crate::notifications::NotificationService;
 use crate::plugins::PluginRuntime;
 use crate::plugins::registry::PluginService;
 use crate::ratelimit::RateLimiter;
@@ -18,6 +20,7 @@ use crate::redis::Redis;
 use crate::storage::{ConnectOptions, Storage};
 use crate::tenants::TenantService;
 use crate::tenants::cache::TenantCache;
+use crate::tickets::TicketService;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -28,6 +31,10 @@ pub struct AppState {
     pub tenants: Arc<TenantService>,
     pub plugins: Arc<PluginService>,
     pub accounts: Arc<AccountService>,
+    pub mailer: Mailer,
+    pub tickets: Arc<TicketService>,
+    pub notifications: Arc<NotificationService>,
+    pub inbound: Arc<InboundService>,
     /// Request budgets, shared through Redis when it is configured.
     pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,
@@ -102,9 +109,25 @@ impl AppState {
         let accounts = Arc::new(AccountService::new(
             storage.accounts.clone(),
             tenants.clone(),
-            mailer,
+            mailer.clone(),
             keys,
             AuthSettings::from_config(&config),
+        ));
+        let tickets = Arc::new(TicketService::new(storage.tickets.clone(), mailer.clone()));
+        let notifications = Arc::new(NotificationService::new(
+            storage.notifications.clone(),
+            accounts.clone(),
+            mailer.clone(),
+            config.app_url.clone(),
+        ));
+        let inbound = Arc::new(InboundService::new(
+            tenants.clone(),
+            storage.inbound.clone(),
+            blobs.clone(),
+            plugins.clone(),
+            tickets.clone(),
+            notifications.clone(),
+            config.inbound.clone(),
         ));
         if let Some(url) = &config.redis_url
             && tokio::runtime::Handle::try_current().is_ok()
@@ -120,6 +143,10 @@ impl AppState {
             tenants,
             plugins,
             accounts,
+            mailer,
+            tickets,
+            notifications,
+            inbound,
             limiter,
             metrics,
         })

@@ -5,6 +5,7 @@
 //! cascades on delete, which is what makes deleting a tenant complete (`schema` checks it).
 
 pub mod accounts;
+pub mod inbound;
 pub mod outbox;
 pub mod plugins;
 pub mod schema;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use accounts::AccountRepo;
+pub use inbound::{InboundRepo, NotificationRepo, TicketRepo};
 pub use outbox::OutboxRepo;
 pub use plugins::PluginRepo;
 pub use schema::{OwnedTable, SchemaRepo};
@@ -69,6 +71,9 @@ pub struct Storage {
     pub plugins: Arc<dyn PluginRepo>,
     pub accounts: Arc<dyn AccountRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
+    pub inbound: Arc<dyn InboundRepo>,
+    pub tickets: Arc<dyn TicketRepo>,
+    pub notifications: Arc<dyn NotificationRepo>,
     pub schema: Arc<dyn SchemaRepo>,
 }
 

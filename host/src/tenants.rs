@@ -293,6 +293,18 @@ impl TenantService {
         Ok(found.map(Arc::new))
     }
 
+    /// Tenants that claim an email address (inbound address, support or admin email),
+    /// strongest claim first, whatever their status.
+    pub async fn claims_on(
+        &self,
+        address: &str,
+    ) -> Result<Vec<(String, crate::storage::tenants::AddressClaim)>> {
+        self.repo
+            .find_by_email(address)
+            .await
+            .map_err(|e| Error::storage("looking up an email address", e))
+    }
+
     pub async fn get(&self, id: &str) -> Result<Arc<Tenant>> {
         self.find(id).await?.ok_or_else(|| not_found(id))
     }

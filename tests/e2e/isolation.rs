@@ -32,9 +32,14 @@ fn fill(route: &RouteInfo, ids: &HashMap<&str, String>) -> String {
 
 /// Path parameters that name a tenant's own resource (as opposed to a slot name).
 fn names_a_resource(route: &RouteInfo) -> bool {
-    ["{user_id}", "{invitation_id}"]
-        .iter()
-        .any(|p| route.path.contains(p))
+    [
+        "{user_id}",
+        "{invitation_id}",
+        "{ticket_id}",
+        "{notification_id}",
+    ]
+    .iter()
+    .any(|p| route.path.contains(p))
 }
 
 async fn call(
@@ -90,7 +95,27 @@ async fn tenant_with_resources(
         .send()
         .await
         .expect(StatusCode::OK);
+    // An enquiry by email: a ticket, and a notification for each of the tenant's users.
+    let eml = format!(
+        "From: Secret Customer <secret-customer@{tenant}.test>\r\nTo: quotes@{tenant}.test\r\n\
+         Subject: {tenant} private enquiry\r\nMessage-ID: <{tenant}@example.net>\r\n\r\n\
+         2 adults to Zanzibar in March\r\n"
+    );
+    let form = support::sendgrid::raw_form(eml.as_bytes(), &format!("quotes@{tenant}.test"));
+    app.post_email(&format!("/webhooks/email/inbound/{tenant}"), &form)
+        .await
+        .expect(StatusCode::OK);
+    app.drain_inbound().await;
+    let tickets = app.get("/api/v1/inbound/tickets").user(&admin).send().await;
+    let ticket_id = tickets.body["data"][0]["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let notes = app.get("/api/v1/notifications").user(&admin).send().await;
+    let notification_id = notes.body["data"][0]["id"].as_str().unwrap().to_owned();
     let ids = HashMap::from([
+        ("ticket_id", ticket_id),
+        ("notification_id", notification_id),
         ("user_id", consultant["id"].as_str().unwrap().to_owned()),
         (
             "invitation_id",
@@ -114,6 +139,10 @@ async fn tenant_b(app: &TestApp) -> TenantB {
         "secret-consultant@tenant-b".to_owned(),
         "invitee@tenant-b".to_owned(),
         "tenant-b-private-markup".to_owned(),
+        ids["ticket_id"].clone(),
+        ids["notification_id"].clone(),
+        "secret-customer@tenant-b".to_owned(),
+        "tenant-b private enquiry".to_owned(),
     ];
     TenantB {
         admin,
@@ -262,6 +291,11 @@ async fn admin_routes_need_the_admin_token_and_tenant_routes_need_a_user() {
             ),
             ("slot", "pricing".to_owned()),
             ("tenant_id", "tenant-a".to_owned()),
+            ("ticket_id", "TKT-20270101-000000".to_owned()),
+            (
+                "notification_id",
+                "00000000-0000-0000-0000-000000000000".to_owned(),
+            ),
         ]);
         let body = json!({});
         for route in caravan::http::route_table() {

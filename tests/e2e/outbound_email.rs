@@ -89,6 +89,7 @@ fn quote_email(tenant: &str, to: &str) -> Message {
             content_type: "application/pdf".to_owned(),
             bytes: pdf_bytes(),
         }],
+        idempotency_key: None,
     }
 }
 

@@ -13,6 +13,8 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod sendgrid;
+
 pub use axum::Router;
 pub use caravan::config::Config;
 pub use caravan::storage::Backend;
@@ -208,7 +210,43 @@ pub fn call_on<'a>(router: &'a Router, method: &str, path: &str) -> Call<'a> {
     }
 }
 
-impl TestApp {}
+impl TestApp {
+    /// The sample tenant of `examples/tenants/sunbird.json` (destinations with aliases,
+    /// inbound address `sunbird@inbound.caravan.test`), with an admin user signed in.
+    pub async fn sunbird(&self) -> Login {
+        let body: Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../examples/tenants/sunbird.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let res = self
+            .post("/api/v1/admin/tenants")
+            .admin()
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        let email = "consultant@sunbird.example";
+        self.create_user("sunbird", email, "admin").await;
+        self.login(email, PASSWORD).await
+    }
+
+    /// Posts a SendGrid form to the inbound webhook (or another path).
+    pub async fn post_email(&self, path: &str, form: &sendgrid::Form) -> TestResponse {
+        self.post(path)
+            .raw(&form.content_type(), form.body())
+            .send()
+            .await
+    }
+
+    /// Runs the inbound worker until nothing is due; returns how many messages it handled.
+    pub async fn drain_inbound(&self) -> usize {
+        self.state.inbound.drain().await.unwrap()
+    }
+}
 
 impl TestApp {
     /// The text of the newest email sent to `to` on behalf of `tenant`, decoded from the

@@ -214,6 +214,7 @@ mod tests {
                 content_type: "application/pdf".into(),
                 bytes: b"%PDF-1.7".to_vec(),
             }],
+            idempotency_key: None,
         };
         let from: Mailbox = "Sunbird Travel <quotes@caravan.test>".parse().unwrap();
         let to: Mailbox = "guest@example.com".parse().unwrap();

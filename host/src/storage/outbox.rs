@@ -18,6 +18,13 @@ pub trait OutboxRepo: Send + Sync {
     /// How many emails the tenant has sent (or queued), counted in SQL.
     async fn count_emails(&self, tenant_id: &str) -> Result<i64, StorageError>;
 
+    /// The email recorded with this idempotency key, if any.
+    async fn find_email_by_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+    ) -> Result<Option<OutboundEmail>, StorageError>;
+
     /// The tenant's emails, newest first.
     async fn list_emails(
         &self,

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend, selected by a `postgres://` `DATABASE_URL`.
 
 mod accounts;
+mod inbound;
 mod outbox;
 mod plugins;
 mod tenants;
@@ -41,6 +42,9 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         plugins: db.clone(),
         accounts: db.clone(),
         outbox: db.clone(),
+        inbound: db.clone(),
+        tickets: db.clone(),
+        notifications: db.clone(),
         schema: db,
     })
 }

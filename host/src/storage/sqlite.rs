@@ -1,6 +1,7 @@
 //! The SQLite backend: the embedded default, one file in the data directory.
 
 mod accounts;
+mod inbound;
 mod outbox;
 mod plugins;
 mod tenants;
@@ -45,6 +46,9 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         plugins: db.clone(),
         accounts: db.clone(),
         outbox: db.clone(),
+        inbound: db.clone(),
+        tickets: db.clone(),
+        notifications: db.clone(),
         schema: db,
     })
 }

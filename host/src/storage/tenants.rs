@@ -40,6 +40,37 @@ pub trait TenantRepo: Send + Sync {
     async fn delete(&self, id: &str) -> Result<bool, StorageError>;
 
     async fn counts(&self) -> Result<TenantCounts, StorageError>;
+
+    /// Tenants an email address belongs to, strongest claim first: a configured inbound
+    /// address, then a support email, then an admin (primary) email. Addresses compare
+    /// lower-cased; every status is returned (the caller decides who may receive mail).
+    async fn find_by_email(
+        &self,
+        address: &str,
+    ) -> Result<Vec<(String, AddressClaim)>, StorageError>;
+}
+
+/// How a tenant claims an email address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressClaim {
+    Inbound,
+    Support,
+    Admin,
+}
+
+/// The lookup behind [`TenantRepo::find_by_email`]; the same SQL on both backends.
+pub(super) const FIND_BY_EMAIL: &str = "\
+    SELECT tenant_id, 0 AS claim FROM tenant_inbound_addresses WHERE address = $1 \
+    UNION ALL SELECT id, 1 FROM tenants WHERE lower(support_email) = $1 \
+    UNION ALL SELECT id, 2 FROM tenants WHERE lower(admin_email) = $1 \
+    ORDER BY claim LIMIT 10";
+
+pub(super) fn claim_of(code: i32) -> AddressClaim {
+    match code {
+        0 => AddressClaim::Inbound,
+        1 => AddressClaim::Support,
+        _ => AddressClaim::Admin,
+    }
 }
 
 use crate::tenants::model::{TenantConfig, TenantSort};

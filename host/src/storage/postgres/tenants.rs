@@ -223,4 +223,22 @@ impl TenantRepo for Postgres {
             suspended: row.try_get("suspended").map_err(classify)?,
         })
     }
+
+    async fn find_by_email(
+        &self,
+        address: &str,
+    ) -> Result<Vec<(String, crate::storage::tenants::AddressClaim)>, StorageError> {
+        // Mail arrives before anyone knows its tenant: a platform-wide lookup.
+        let mut tx = self.begin(Scope::Platform).await?;
+        let rows: Vec<(String, i32)> = sqlx::query_as(crate::storage::tenants::FIND_BY_EMAIL)
+            .bind(address.trim().to_lowercase())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(classify)?;
+        commit(tx).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, claim)| (id, crate::storage::tenants::claim_of(claim)))
+            .collect())
+    }
 }

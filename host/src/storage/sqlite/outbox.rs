@@ -25,6 +25,7 @@ fn email(row: &SqliteRow) -> Result<OutboundEmail, StorageError> {
         created_at: row.try_get("created_at").map_err(classify)?,
         sent_at: row.try_get("sent_at").map_err(classify)?,
         provider_message_id: row.try_get("provider_message_id").map_err(classify)?,
+        idempotency_key: row.try_get("idempotency_key").map_err(classify)?,
     })
 }
 
@@ -35,8 +36,8 @@ impl OutboxRepo for Sqlite {
         sqlx::query(
             "INSERT INTO outbound_emails (id, tenant_id, kind, to_address, from_address, subject, \
              object_key, transport, status, attempts, last_error, created_at, sent_at, \
-             provider_message_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             provider_message_id, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&e.id)
         .bind(&e.tenant_id)
@@ -52,6 +53,7 @@ impl OutboxRepo for Sqlite {
         .bind(e.created_at)
         .bind(e.sent_at)
         .bind(&e.provider_message_id)
+        .bind(&e.idempotency_key)
         .execute(&mut *tx)
         .await
         .map_err(classify)?;
@@ -98,8 +100,8 @@ impl OutboxRepo for Sqlite {
         let mut tx = self.begin().await?;
         let rows = sqlx::query(
             "SELECT id, tenant_id, kind, to_address, from_address, subject, object_key, \
-             transport, status, attempts, last_error, created_at, sent_at, provider_message_id \
-             FROM outbound_emails WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+             transport, status, attempts, last_error, created_at, sent_at, provider_message_id, \
+             idempotency_key FROM outbound_emails WHERE tenant_id = $1 ORDER BY created_at DESC, id LIMIT $2",
         )
         .bind(tenant_id)
         .bind(i64::from(limit))
@@ -108,5 +110,25 @@ impl OutboxRepo for Sqlite {
         .map_err(classify)?;
         commit(tx).await?;
         rows.iter().map(email).collect()
+    }
+
+    async fn find_email_by_key(
+        &self,
+        tenant_id: &str,
+        key: &str,
+    ) -> Result<Option<OutboundEmail>, StorageError> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT id, tenant_id, kind, to_address, from_address, subject, object_key, \
+             transport, status, attempts, last_error, created_at, sent_at, provider_message_id, \
+             idempotency_key FROM outbound_emails WHERE tenant_id = $1 AND idempotency_key = $2",
+        )
+        .bind(tenant_id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(classify)?;
+        commit(tx).await?;
+        row.as_ref().map(email).transpose()
     }
 }
