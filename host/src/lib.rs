@@ -12,6 +12,7 @@ pub mod http;
 pub mod mail;
 pub mod metrics;
 pub mod money;
+pub mod pdf;
 pub mod plugins;
 pub mod ratelimit;
 pub mod redis;
