@@ -14,6 +14,7 @@ pub mod mail;
 pub mod metrics;
 pub mod money;
 pub mod notifications;
+pub mod pdf;
 pub mod plugins;
 pub mod ratelimit;
 pub mod redis;
