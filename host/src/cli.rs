@@ -208,6 +208,8 @@ impl CreateArgs {
             destinations,
             inbound_addresses: self.inbound_addresses,
             limits: None,
+            quoting: None,
+            fx_rates: None,
             gcp_project_id: None,
             gcp_dataset: None,
         })

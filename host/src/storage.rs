@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod inbound;
 pub mod outbox;
 pub mod plugins;
+pub mod quotes;
 pub mod schema;
 pub mod tenants;
 
@@ -21,6 +22,7 @@ pub use accounts::AccountRepo;
 pub use inbound::{InboundRepo, NotificationRepo, TicketRepo};
 pub use outbox::OutboxRepo;
 pub use plugins::PluginRepo;
+pub use quotes::{ClientRepo, QuoteRepo};
 pub use schema::{OwnedTable, SchemaRepo};
 pub use tenants::TenantRepo;
 
@@ -74,6 +76,8 @@ pub struct Storage {
     pub inbound: Arc<dyn InboundRepo>,
     pub tickets: Arc<dyn TicketRepo>,
     pub notifications: Arc<dyn NotificationRepo>,
+    pub quotes: Arc<dyn QuoteRepo>,
+    pub clients: Arc<dyn ClientRepo>,
     pub schema: Arc<dyn SchemaRepo>,
 }
 

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod model;
 pub mod validate;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -16,6 +17,7 @@ use cache::TenantCache;
 use model::{
     Branding, Destination, Limits, Tenant, TenantConfig, TenantCounts, TenantListQuery, TenantPage,
     TenantStatus,
+    QuotingSettings,
 };
 use validate::Checks;
 
@@ -68,6 +70,10 @@ pub struct CreateTenant {
     pub inbound_addresses: Vec<String>,
     #[serde(default)]
     pub limits: Option<LimitsPatch>,
+    #[serde(default)]
+    pub quoting: Option<QuotingSettings>,
+    #[serde(default)]
+    pub fx_rates: Option<BTreeMap<String, f64>>,
     /// Accepted for compatibility with the admin SPA; Caravan has no per-tenant cloud project.
     #[serde(default)]
     pub gcp_project_id: Option<String>,
@@ -104,6 +110,10 @@ pub struct UpdateTenant {
     pub inbound_addresses: Option<Vec<String>>,
     #[serde(default)]
     pub limits: Option<LimitsPatch>,
+    #[serde(default)]
+    pub quoting: Option<QuotingSettings>,
+    #[serde(default)]
+    pub fx_rates: Option<BTreeMap<String, f64>>,
 }
 
 impl UpdateTenant {
@@ -120,6 +130,8 @@ impl UpdateTenant {
             && self.destinations.is_none()
             && self.inbound_addresses.is_none()
             && self.limits.is_none()
+            && self.quoting.is_none()
+            && self.fx_rates.is_none()
     }
 }
 
@@ -252,6 +264,12 @@ impl TenantService {
             validate::inbound_addresses(&mut checks, input.inbound_addresses);
         if let Some(limits) = input.limits {
             apply_limits(&mut checks, &mut config.limits, limits);
+        }
+        if let Some(quoting) = input.quoting {
+            config.quoting = validate::quoting(&mut checks, quoting);
+        }
+        if let Some(fx) = input.fx_rates {
+            config.fx_rates = validate::fx_rates(&mut checks, fx);
         }
         checks.into_result()?;
 
@@ -521,6 +539,12 @@ fn apply_patch(mut t: Tenant, patch: UpdateTenant) -> Result<Tenant> {
     }
     if let Some(l) = patch.limits {
         apply_limits(&mut checks, &mut t.config.limits, l);
+    }
+    if let Some(q) = patch.quoting {
+        t.config.quoting = validate::quoting(&mut checks, q);
+    }
+    if let Some(fx) = patch.fx_rates {
+        t.config.fx_rates = validate::fx_rates(&mut checks, fx);
     }
     checks.into_result()?;
     t.updated_at = now().max(t.updated_at + chrono::Duration::microseconds(1));

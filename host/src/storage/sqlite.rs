@@ -4,6 +4,7 @@ mod accounts;
 mod inbound;
 mod outbox;
 mod plugins;
+mod quotes;
 mod tenants;
 
 use std::str::FromStr;
@@ -49,6 +50,8 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         inbound: db.clone(),
         tickets: db.clone(),
         notifications: db.clone(),
+        quotes: db.clone(),
+        clients: db.clone(),
         schema: db,
     })
 }

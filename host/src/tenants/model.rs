@@ -65,6 +65,36 @@ pub struct TenantConfig {
     pub inbound_addresses: Vec<String>,
     pub branding: Branding,
     pub limits: Limits,
+    /// How enquiries are quoted.
+    pub quoting: QuotingSettings,
+    /// Conversion rates into the home currency (units of `currency` per unit of the key),
+    /// over the platform's snapshot; quotes record the rates they used.
+    pub fx_rates: std::collections::BTreeMap<String, f64>,
+}
+
+/// How a tenant's enquiries become quotes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuotingSettings {
+    /// Quote each inbound enquiry automatically (the ticket is made either way).
+    pub auto_quote_inbound: bool,
+    /// Email automatic quotes to the customer at once; otherwise they wait as drafts.
+    pub auto_send: bool,
+    /// Days a quote is valid, printed on the PDF.
+    pub validity_days: u32,
+    /// Paragraphs printed under the options; empty uses the standard wording.
+    pub terms: Vec<String>,
+}
+
+impl Default for QuotingSettings {
+    fn default() -> Self {
+        Self {
+            auto_quote_inbound: false,
+            auto_send: false,
+            validity_days: 14,
+            terms: Vec::new(),
+        }
+    }
 }
 
 impl Default for TenantConfig {
@@ -76,6 +106,8 @@ impl Default for TenantConfig {
             inbound_addresses: Vec::new(),
             branding: Branding::default(),
             limits: Limits::default(),
+            quoting: QuotingSettings::default(),
+            fx_rates: std::collections::BTreeMap::new(),
         }
     }
 }
