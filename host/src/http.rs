@@ -7,6 +7,7 @@ pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod plugins;
+pub mod pricing;
 pub mod response;
 pub mod routes;
 pub mod session;
@@ -31,6 +32,7 @@ pub fn routes() -> routes::Routes {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(plugins::tenant_routes())
+        .merge(pricing::routes())
 }
 
 /// The table of every route, for tests and documentation.

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod money;
 pub mod plugins;
 pub mod ratelimit;
+pub mod rates;
 pub mod redis;
 pub mod server;
 pub mod state;

@@ -14,6 +14,7 @@ use crate::metrics::Metrics;
 use crate::plugins::PluginRuntime;
 use crate::plugins::registry::PluginService;
 use crate::ratelimit::RateLimiter;
+use crate::rates::RateService;
 use crate::redis::Redis;
 use crate::storage::{ConnectOptions, Storage};
 use crate::tenants::TenantService;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub tenants: Arc<TenantService>,
     pub plugins: Arc<PluginService>,
     pub accounts: Arc<AccountService>,
+    pub rates: Arc<RateService>,
     /// Request budgets, shared through Redis when it is configured.
     pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,
@@ -111,6 +113,7 @@ impl AppState {
         {
             plugins.spawn_event_listener(url.expose().to_owned());
         }
+        let rates = Arc::new(RateService::new(storage.rates.clone()));
         let limiter = RateLimiter::new(redis.clone());
         Ok(Self {
             config: Arc::new(config),
@@ -120,6 +123,7 @@ impl AppState {
             tenants,
             plugins,
             accounts,
+            rates,
             limiter,
             metrics,
         })

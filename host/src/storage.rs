@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod outbox;
 pub mod plugins;
+pub mod rates;
 pub mod schema;
 pub mod tenants;
 
@@ -19,6 +20,7 @@ use std::time::Duration;
 pub use accounts::AccountRepo;
 pub use outbox::OutboxRepo;
 pub use plugins::PluginRepo;
+pub use rates::RateRepo;
 pub use schema::{OwnedTable, SchemaRepo};
 pub use tenants::TenantRepo;
 
@@ -69,6 +71,7 @@ pub struct Storage {
     pub plugins: Arc<dyn PluginRepo>,
     pub accounts: Arc<dyn AccountRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
+    pub rates: Arc<dyn RateRepo>,
     pub schema: Arc<dyn SchemaRepo>,
 }
 

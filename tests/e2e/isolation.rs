@@ -32,7 +32,7 @@ fn fill(route: &RouteInfo, ids: &HashMap<&str, String>) -> String {
 
 /// Path parameters that name a tenant's own resource (as opposed to a slot name).
 fn names_a_resource(route: &RouteInfo) -> bool {
-    ["{user_id}", "{invitation_id}"]
+    ["{user_id}", "{invitation_id}", "{rate_id}", "{hotel_name}"]
         .iter()
         .any(|p| route.path.contains(p))
 }
@@ -90,6 +90,19 @@ async fn tenant_with_resources(
         .send()
         .await
         .expect(StatusCode::OK);
+    let rate = app
+        .post("/api/v1/pricing/rates")
+        .user(&admin)
+        .json(&json!({
+            "hotel_name": format!("{tenant} Hideaway Lodge"),
+            "destination": format!("{tenant} Atoll"),
+            "room_type": "Overwater Villa", "meal_plan": "AI",
+            "check_in_date": "2027-01-01", "check_out_date": "2027-12-31",
+            "nights": 7, "total_7nights_pps": 7777.0,
+        }))
+        .send()
+        .await;
+    rate.expect(StatusCode::CREATED);
     let ids = HashMap::from([
         ("user_id", consultant["id"].as_str().unwrap().to_owned()),
         (
@@ -98,6 +111,16 @@ async fn tenant_with_resources(
         ),
         ("slot", "pricing".to_owned()),
         ("tenant_id", tenant.to_owned()),
+        (
+            "rate_id",
+            rate.body["data"]["rate_id"].as_str().unwrap().to_owned(),
+        ),
+        // Not a path parameter: the rate's row id, looked for in responses as a marker.
+        (
+            "rate_row_id",
+            rate.body["data"]["id"].as_str().unwrap().to_owned(),
+        ),
+        ("hotel_name", format!("{tenant}%20Hideaway%20Lodge")),
     ]);
     (admin, ids)
 }
@@ -110,6 +133,8 @@ async fn tenant_b(app: &TestApp) -> TenantB {
         "tenant-b".to_owned(),
         user_id,
         invitation_id,
+        ids["rate_id"].clone(),
+        ids["rate_row_id"].clone(),
         admin.user_id.clone(),
         "secret-consultant@tenant-b".to_owned(),
         "invitee@tenant-b".to_owned(),
@@ -130,6 +155,8 @@ async fn snapshot(app: &TestApp, b: &Login) -> Value {
         "/api/v1/users/invitations",
         "/api/v1/plugins/pricing/config",
         "/api/v1/auth/me",
+        "/api/v1/pricing/rates?is_active=all",
+        "/api/v1/pricing/stats",
     ] {
         let res = app.get(path).user(b).send().await;
         res.expect(StatusCode::OK);
@@ -177,6 +204,7 @@ async fn tenant_a_cannot_reach_tenant_b_through_any_tenant_scoped_route() {
             "tenant_id": "tenant-b", "client_id": "tenant-b",
             "user_id": b.ids["user_id"], "id": b.ids["user_id"],
             "invitation_id": b.ids["invitation_id"], "version_id": b.ids["invitation_id"],
+            "rate_id": b.ids["rate_id"], "hotel_name": "tenant-b Hideaway Lodge",
             "email": "secret-consultant@tenant-b.test",
         });
         let routes: Vec<RouteInfo> = caravan::http::route_table()
@@ -262,6 +290,8 @@ async fn admin_routes_need_the_admin_token_and_tenant_routes_need_a_user() {
             ),
             ("slot", "pricing".to_owned()),
             ("tenant_id", "tenant-a".to_owned()),
+            ("rate_id", "RATE-00000000".to_owned()),
+            ("hotel_name", "Nowhere%20Inn".to_owned()),
         ]);
         let body = json!({});
         for route in caravan::http::route_table() {

@@ -3,6 +3,7 @@
 mod accounts;
 mod outbox;
 mod plugins;
+mod rates;
 mod tenants;
 
 use std::str::FromStr;
@@ -45,6 +46,7 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         plugins: db.clone(),
         accounts: db.clone(),
         outbox: db.clone(),
+        rates: db.clone(),
         schema: db,
     })
 }
