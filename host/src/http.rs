@@ -9,6 +9,7 @@ pub mod inbound;
 pub mod middleware;
 pub mod notifications;
 pub mod plugins;
+pub mod pricing;
 pub mod response;
 pub mod routes;
 pub mod session;
@@ -37,6 +38,7 @@ pub fn routes() -> routes::Routes {
         .merge(inbound::routes())
         .merge(tickets::routes())
         .merge(notifications::routes())
+        .merge(pricing::routes())
 }
 
 /// The table of every route, for tests and documentation.

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod pdf;
 pub mod plugins;
 pub mod ratelimit;
+pub mod rates;
 pub mod redis;
 pub mod server;
 pub mod state;

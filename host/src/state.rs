@@ -16,6 +16,7 @@ use crate::notifications::NotificationService;
 use crate::plugins::PluginRuntime;
 use crate::plugins::registry::PluginService;
 use crate::ratelimit::RateLimiter;
+use crate::rates::RateService;
 use crate::redis::Redis;
 use crate::storage::{ConnectOptions, Storage};
 use crate::tenants::TenantService;
@@ -35,6 +36,7 @@ pub struct AppState {
     pub tickets: Arc<TicketService>,
     pub notifications: Arc<NotificationService>,
     pub inbound: Arc<InboundService>,
+    pub rates: Arc<RateService>,
     /// Request budgets, shared through Redis when it is configured.
     pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,
@@ -134,6 +136,7 @@ impl AppState {
         {
             plugins.spawn_event_listener(url.expose().to_owned());
         }
+        let rates = Arc::new(RateService::new(storage.rates.clone()));
         let limiter = RateLimiter::new(redis.clone());
         Ok(Self {
             config: Arc::new(config),
@@ -147,6 +150,7 @@ impl AppState {
             tickets,
             notifications,
             inbound,
+            rates,
             limiter,
             metrics,
         })

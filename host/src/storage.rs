@@ -9,6 +9,7 @@ pub mod inbound;
 pub mod outbox;
 pub mod plugins;
 pub mod quotes;
+pub mod rates;
 pub mod schema;
 pub mod tenants;
 
@@ -23,6 +24,7 @@ pub use inbound::{InboundRepo, NotificationRepo, TicketRepo};
 pub use outbox::OutboxRepo;
 pub use plugins::PluginRepo;
 pub use quotes::{ClientRepo, QuoteRepo};
+pub use rates::RateRepo;
 pub use schema::{OwnedTable, SchemaRepo};
 pub use tenants::TenantRepo;
 
@@ -78,6 +80,7 @@ pub struct Storage {
     pub notifications: Arc<dyn NotificationRepo>,
     pub quotes: Arc<dyn QuoteRepo>,
     pub clients: Arc<dyn ClientRepo>,
+    pub rates: Arc<dyn RateRepo>,
     pub schema: Arc<dyn SchemaRepo>,
 }
 

@@ -37,6 +37,8 @@ fn names_a_resource(route: &RouteInfo) -> bool {
         "{invitation_id}",
         "{ticket_id}",
         "{notification_id}",
+        "{rate_id}",
+        "{hotel_name}",
     ]
     .iter()
     .any(|p| route.path.contains(p))
@@ -113,6 +115,19 @@ async fn tenant_with_resources(
         .to_owned();
     let notes = app.get("/api/v1/notifications").user(&admin).send().await;
     let notification_id = notes.body["data"][0]["id"].as_str().unwrap().to_owned();
+    let rate = app
+        .post("/api/v1/pricing/rates")
+        .user(&admin)
+        .json(&json!({
+            "hotel_name": format!("{tenant} Hideaway Lodge"),
+            "destination": format!("{tenant} Atoll"),
+            "room_type": "Overwater Villa", "meal_plan": "AI",
+            "check_in_date": "2027-01-01", "check_out_date": "2027-12-31",
+            "nights": 7, "total_7nights_pps": 7777.0,
+        }))
+        .send()
+        .await;
+    rate.expect(StatusCode::CREATED);
     let ids = HashMap::from([
         ("ticket_id", ticket_id),
         ("notification_id", notification_id),
@@ -123,6 +138,16 @@ async fn tenant_with_resources(
         ),
         ("slot", "pricing".to_owned()),
         ("tenant_id", tenant.to_owned()),
+        (
+            "rate_id",
+            rate.body["data"]["rate_id"].as_str().unwrap().to_owned(),
+        ),
+        // Not a path parameter: the rate's row id, looked for in responses as a marker.
+        (
+            "rate_row_id",
+            rate.body["data"]["id"].as_str().unwrap().to_owned(),
+        ),
+        ("hotel_name", format!("{tenant}%20Hideaway%20Lodge")),
     ]);
     (admin, ids)
 }
@@ -135,6 +160,8 @@ async fn tenant_b(app: &TestApp) -> TenantB {
         "tenant-b".to_owned(),
         user_id,
         invitation_id,
+        ids["rate_id"].clone(),
+        ids["rate_row_id"].clone(),
         admin.user_id.clone(),
         "secret-consultant@tenant-b".to_owned(),
         "invitee@tenant-b".to_owned(),
@@ -159,6 +186,8 @@ async fn snapshot(app: &TestApp, b: &Login) -> Value {
         "/api/v1/users/invitations",
         "/api/v1/plugins/pricing/config",
         "/api/v1/auth/me",
+        "/api/v1/pricing/rates?is_active=all",
+        "/api/v1/pricing/stats",
     ] {
         let res = app.get(path).user(b).send().await;
         res.expect(StatusCode::OK);
@@ -206,6 +235,7 @@ async fn tenant_a_cannot_reach_tenant_b_through_any_tenant_scoped_route() {
             "tenant_id": "tenant-b", "client_id": "tenant-b",
             "user_id": b.ids["user_id"], "id": b.ids["user_id"],
             "invitation_id": b.ids["invitation_id"], "version_id": b.ids["invitation_id"],
+            "rate_id": b.ids["rate_id"], "hotel_name": "tenant-b Hideaway Lodge",
             "email": "secret-consultant@tenant-b.test",
         });
         let routes: Vec<RouteInfo> = caravan::http::route_table()
@@ -296,6 +326,8 @@ async fn admin_routes_need_the_admin_token_and_tenant_routes_need_a_user() {
                 "notification_id",
                 "00000000-0000-0000-0000-000000000000".to_owned(),
             ),
+            ("rate_id", "RATE-00000000".to_owned()),
+            ("hotel_name", "Nowhere%20Inn".to_owned()),
         ]);
         let body = json!({});
         for route in caravan::http::route_table() {

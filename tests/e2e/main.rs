@@ -15,6 +15,7 @@ mod outages;
 mod outbound_email;
 mod plugin_registry;
 mod plugin_sandbox;
+mod pricing;
 mod rate_limits;
 mod row_level_security;
 mod storage_conformance;

@@ -23,6 +23,17 @@ async fn two_tenants_with_data() -> Option<TestApp> {
             .send()
             .await
             .expect(StatusCode::OK);
+        app.post("/api/v1/pricing/rates")
+            .user(&admin)
+            .json(&json!({
+                "hotel_name": format!("{t} Lodge"), "destination": "Zanzibar",
+                "room_type": "Double", "meal_plan": "HB",
+                "check_in_date": "2027-01-01", "check_out_date": "2027-03-31",
+                "nights": 7, "total_7nights_pps": 7000,
+            }))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
     }
     Some(app)
 }

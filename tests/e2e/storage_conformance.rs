@@ -1,6 +1,8 @@
 //! The storage conformance suite: the same assertions on every backend, through the
 //! repository traits.
 
+use caravan::money::Currency;
+use caravan::rates::model::Rate;
 use caravan::storage::{Storage, StorageError};
 use caravan::tenants::model::{
     Destination, Tenant, TenantConfig, TenantListQuery, TenantSort, TenantStatus,
@@ -323,6 +325,255 @@ async fn the_statement_timeout_is_in_force() {
     each_backend(|s| async move {
         let timeout = s.schema.statement_timeout().await.unwrap();
         assert_eq!(timeout.as_millis(), 8_000, "{:?}", s.backend);
+    })
+    .await;
+}
+
+fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A rate of `tenant` with every optional field set.
+fn rate(
+    tenant: &str,
+    hotel: &str,
+    destination: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Rate {
+    let at = Utc::now().trunc_subsecs(6);
+    let mut r = caravan::rates::blank_rate(tenant, Currency::parse("USD").unwrap(), at);
+    r.hotel_name = hotel.to_owned();
+    r.destination = destination.to_owned();
+    r.star_rating = Some(4);
+    r.room_type = "Standard Double".to_owned();
+    r.meal_plan = "HB".to_owned();
+    r.valid_from = from;
+    r.valid_to = to;
+    r.sharing_per_night = 25_300;
+    r.single_per_night = Some(40_500);
+    r.child_per_night = Some(12_600);
+    r.infant_per_night = Some(0);
+    r.min_nights = 2;
+    r.nights = 7;
+    r.flights_adult = Some(450_000);
+    r.flights_child = Some(300_000);
+    r.transfers_adult = Some(9_000);
+    r.transfers_child = Some(4_500);
+    r
+}
+
+fn conflict(err: StorageError) -> String {
+    match err {
+        StorageError::Conflict { constraint } => constraint,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_rate_round_trips_and_its_keys_are_named_alike_on_every_backend() {
+    each_backend(|s| async move {
+        for id in ["lodges", "other"] {
+            s.tenants.insert(&tenant(id, id, &[])).await.unwrap();
+        }
+        let r = rate(
+            "lodges",
+            "Baraka",
+            "Zanzibar",
+            day(2026, 11, 1),
+            day(2027, 3, 31),
+        );
+        s.rates.insert(&r).await.unwrap();
+        assert_eq!(
+            s.rates.get("lodges", &r.rate_id).await.unwrap(),
+            Some(r.clone())
+        );
+        assert_eq!(s.rates.get("lodges", &r.id).await.unwrap(), Some(r.clone()));
+        assert_eq!(s.rates.get("other", &r.rate_id).await.unwrap(), None);
+
+        // The same offer under new ids, and a new offer under a taken public id.
+        let mut same_offer = rate("lodges", "Baraka", "Zanzibar", r.valid_from, r.valid_to);
+        same_offer.destination = "Elsewhere".into();
+        let err = s.rates.insert(&same_offer).await.unwrap_err();
+        assert_eq!(conflict(err), "rates_natural_key", "{:?}", s.backend);
+        let mut taken = rate("lodges", "Coral", "Zanzibar", r.valid_from, r.valid_to);
+        taken.rate_id = r.rate_id.clone();
+        let err = s.rates.insert(&taken).await.unwrap_err();
+        assert_eq!(conflict(err), "rates_rate_id_key", "{:?}", s.backend);
+        // Another tenant may hold the same offer and even the same public id.
+        let mut theirs = r.clone();
+        theirs.id = uuid::Uuid::new_v4().to_string();
+        theirs.tenant_id = "other".into();
+        s.rates.insert(&theirs).await.unwrap();
+
+        // An upsert updates the stored offer in place and inserts the new one...
+        let mut changed = rate("lodges", "Baraka", "Zanzibar", r.valid_from, r.valid_to);
+        changed.sharing_per_night = 26_000;
+        changed.single_per_night = None;
+        let new = rate("lodges", "Coral", "Zanzibar", r.valid_from, r.valid_to);
+        let counts = s
+            .rates
+            .upsert_all("lodges", &[changed.clone(), new.clone()])
+            .await
+            .unwrap();
+        assert_eq!((counts.created, counts.updated), (1, 1), "{:?}", s.backend);
+        let stored = s.rates.get("lodges", &r.rate_id).await.unwrap().unwrap();
+        assert_eq!((&stored.id, stored.created_at), (&r.id, r.created_at));
+        assert_eq!(
+            (stored.sharing_per_night, stored.single_per_night),
+            (26_000, None)
+        );
+        assert_eq!(stored.updated_at, changed.updated_at);
+        assert!(s.rates.get("lodges", &new.rate_id).await.unwrap().is_some());
+
+        // ...and writes nothing when any row fails.
+        let fresh = rate("lodges", "Stone Town", "Zanzibar", r.valid_from, r.valid_to);
+        let mut clash = rate("lodges", "Mnemba", "Zanzibar", r.valid_from, r.valid_to);
+        clash.rate_id = new.rate_id.clone();
+        let err = s
+            .rates
+            .upsert_all("lodges", &[fresh.clone(), clash])
+            .await
+            .unwrap_err();
+        assert_eq!(conflict(err), "rates_rate_id_key");
+        assert!(
+            s.rates
+                .get("lodges", &fresh.rate_id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let stats = s.rates.stats("lodges").await.unwrap();
+        assert_eq!((stats.total_rates, stats.total_hotels), (2, 2));
+        assert!(s.rates.delete("lodges", &r.id).await.unwrap());
+        assert!(!s.rates.delete("lodges", &r.id).await.unwrap());
+        assert_eq!(s.rates.stats("other").await.unwrap().total_rates, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rate_candidates_cover_the_stay_in_the_destination_or_its_aliases() {
+    each_backend(|s| async move {
+        for id in ["quoting", "other"] {
+            s.tenants.insert(&tenant(id, id, &[])).await.unwrap();
+        }
+        let kruger = "Kruger National Park";
+        let covers = rate(
+            "quoting",
+            "Covers Check-in",
+            kruger,
+            day(2027, 1, 1),
+            day(2027, 3, 31),
+        );
+        // Stored under an alias in another case: starts after check-in, within the stay.
+        let overlaps = rate(
+            "quoting",
+            "Alias Overlap",
+            "KRUGER park",
+            day(2027, 3, 15),
+            day(2027, 6, 30),
+        );
+        let mut inactive = rate(
+            "quoting",
+            "Inactive",
+            kruger,
+            day(2027, 1, 1),
+            day(2027, 3, 31),
+        );
+        inactive.is_active = false;
+        let rates = [
+            covers.clone(),
+            overlaps.clone(),
+            inactive,
+            // The period starts on the departure day, or ends the night before arrival.
+            rate(
+                "quoting",
+                "Starts At Checkout",
+                kruger,
+                day(2027, 3, 19),
+                day(2027, 4, 30),
+            ),
+            rate(
+                "quoting",
+                "Ends Before",
+                kruger,
+                day(2026, 11, 1),
+                day(2027, 3, 11),
+            ),
+            rate(
+                "quoting",
+                "Wrong Place",
+                "Zanzibar",
+                day(2027, 1, 1),
+                day(2027, 3, 31),
+            ),
+        ];
+        s.rates.upsert_all("quoting", &rates).await.unwrap();
+        let theirs = rate(
+            "other",
+            "Someone Else's",
+            kruger,
+            day(2027, 1, 1),
+            day(2027, 3, 31),
+        );
+        s.rates.insert(&theirs).await.unwrap();
+
+        let names: Vec<String> = [kruger, "Kruger", "Kruger Park"]
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect();
+        let found = s
+            .rates
+            .candidates("quoting", &names, day(2027, 3, 12), day(2027, 3, 19))
+            .await
+            .unwrap();
+        let hotels: Vec<&str> = found.iter().map(|r| r.hotel_name.as_str()).collect();
+        assert_eq!(
+            hotels,
+            ["Covers Check-in", "Alias Overlap"],
+            "{:?}",
+            s.backend
+        );
+        assert_eq!(found[0], covers);
+
+        // A stay that ends where it starts counts as one night.
+        let found = s
+            .rates
+            .candidates("quoting", &names, day(2027, 3, 14), day(2027, 3, 14))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        let none = s
+            .rates
+            .candidates("quoting", &[], day(2027, 3, 12), day(2027, 3, 19))
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+
+        // At most 200 rows, the ones covering the check-in first.
+        let many: Vec<Rate> = (0..210)
+            .map(|i| {
+                rate(
+                    "quoting",
+                    &format!("Camp {i:03}"),
+                    kruger,
+                    day(2027, 3, 13),
+                    day(2027, 3, 31),
+                )
+            })
+            .collect();
+        s.rates.upsert_all("quoting", &many).await.unwrap();
+        let found = s
+            .rates
+            .candidates("quoting", &names, day(2027, 3, 12), day(2027, 3, 19))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), caravan::storage::rates::CANDIDATE_CAP as usize);
+        assert_eq!(found[0].hotel_name, "Covers Check-in");
+        assert_eq!(found[1].hotel_name, "Alias Overlap");
+        assert_eq!(found[2].hotel_name, "Camp 000");
     })
     .await;
 }

@@ -5,6 +5,7 @@ mod inbound;
 mod outbox;
 mod plugins;
 mod quotes;
+mod rates;
 mod tenants;
 
 use std::str::FromStr;
@@ -48,6 +49,7 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         notifications: db.clone(),
         quotes: db.clone(),
         clients: db.clone(),
+        rates: db.clone(),
         schema: db,
     })
 }
