@@ -63,6 +63,9 @@ pub struct Config {
     pub jwt_secret: Option<Secret>,
     /// The dashboard's base URL, used in emailed links (`CARAVAN_APP_URL`).
     pub app_url: String,
+    /// The API's base URL as customers reach it, for public PDF links in emails
+    /// (`CARAVAN_PUBLIC_URL`).
+    pub public_url: String,
     /// Sender address of the emails Caravan sends (`CARAVAN_MAIL_FROM`); the display name is
     /// the tenant's.
     pub mail_from: String,
@@ -360,6 +363,7 @@ impl Default for Config {
             openai_api_key: None,
             jwt_secret: None,
             app_url: "http://localhost:5173".to_owned(),
+            public_url: "http://127.0.0.1:8000".to_owned(),
             mail_from: "no-reply@caravan.localhost".to_owned(),
             cors_origins: default_cors_origins(),
             body_limit_bytes: 10 * 1024 * 1024,
@@ -483,6 +487,9 @@ impl Config {
         }
         if let Some(v) = env.var("CARAVAN_APP_URL") {
             self.app_url = v;
+        }
+        if let Some(v) = env.var("CARAVAN_PUBLIC_URL") {
+            self.public_url = v;
         }
         if let Some(v) = env.var("CARAVAN_MAIL_FROM") {
             self.mail_from = v;
@@ -619,6 +626,7 @@ impl fmt::Debug for Config {
             .field("openai_api_key", &self.openai_api_key)
             .field("jwt_secret", &self.jwt_secret)
             .field("app_url", &self.app_url)
+            .field("public_url", &self.public_url)
             .field("mail_from", &self.mail_from)
             .field("cors_origins", &self.cors_origins)
             .field("body_limit_bytes", &self.body_limit_bytes)

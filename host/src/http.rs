@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod plugins;
 pub mod pricing;
+pub mod quotes;
 pub mod response;
 pub mod routes;
 pub mod session;
@@ -39,6 +40,7 @@ pub fn routes() -> routes::Routes {
         .merge(tickets::routes())
         .merge(notifications::routes())
         .merge(pricing::routes())
+        .merge(quotes::routes())
 }
 
 /// The table of every route, for tests and documentation.

@@ -25,6 +25,7 @@ use crate::config::InboundConfig;
 use crate::error::{Error, Result};
 use crate::notifications::NotificationService;
 use crate::plugins::registry::PluginService;
+use crate::quotes::QuoteService;
 use crate::storage::InboundRepo;
 use crate::storage::inbound::{InboundMessage, Stored, UnroutedMessage};
 use crate::tenants::TenantService;
@@ -64,6 +65,7 @@ pub struct InboundService {
     plugins: Arc<PluginService>,
     tickets: Arc<TicketService>,
     notifications: Arc<NotificationService>,
+    quotes: Arc<QuoteService>,
     config: InboundConfig,
     wake: Notify,
     /// A step after whose effect the worker stops as if the process died (tests only).
@@ -82,6 +84,7 @@ fn diagnostic_id() -> String {
 }
 
 impl InboundService {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         tenants: Arc<TenantService>,
         repo: Arc<dyn InboundRepo>,
@@ -89,6 +92,7 @@ impl InboundService {
         plugins: Arc<PluginService>,
         tickets: Arc<TicketService>,
         notifications: Arc<NotificationService>,
+        quotes: Arc<QuoteService>,
         config: InboundConfig,
     ) -> Self {
         Self {
@@ -98,6 +102,7 @@ impl InboundService {
             plugins,
             tickets,
             notifications,
+            quotes,
             config,
             wake: Notify::new(),
             crash_after: Mutex::new(None),

@@ -9,12 +9,14 @@ use crate::accounts::tokens::JwtKeys;
 use crate::accounts::{AccountService, AuthSettings};
 use crate::blobs::Blobs;
 use crate::config::{Config, redact_url};
+use crate::crm::CrmService;
 use crate::inbound::InboundService;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::notifications::NotificationService;
 use crate::plugins::PluginRuntime;
 use crate::plugins::registry::PluginService;
+use crate::quotes::QuoteService;
 use crate::ratelimit::RateLimiter;
 use crate::rates::RateService;
 use crate::redis::Redis;
@@ -36,6 +38,8 @@ pub struct AppState {
     pub tickets: Arc<TicketService>,
     pub notifications: Arc<NotificationService>,
     pub inbound: Arc<InboundService>,
+    pub crm: Arc<CrmService>,
+    pub quotes: Arc<QuoteService>,
     pub rates: Arc<RateService>,
     /// Request budgets, shared through Redis when it is configured.
     pub limiter: RateLimiter,
@@ -122,6 +126,19 @@ impl AppState {
             mailer.clone(),
             config.app_url.clone(),
         ));
+        let rates = Arc::new(RateService::new(storage.rates.clone()));
+        let crm = Arc::new(CrmService::new(storage.clients.clone()));
+        let quotes = Arc::new(QuoteService::new(
+            storage.quotes.clone(),
+            rates.clone(),
+            plugins.clone(),
+            blobs.clone(),
+            mailer.clone(),
+            crm.clone(),
+            notifications.clone(),
+            tickets.clone(),
+            config.public_url.clone(),
+        ));
         let inbound = Arc::new(InboundService::new(
             tenants.clone(),
             storage.inbound.clone(),
@@ -129,6 +146,7 @@ impl AppState {
             plugins.clone(),
             tickets.clone(),
             notifications.clone(),
+            quotes.clone(),
             config.inbound.clone(),
         ));
         if let Some(url) = &config.redis_url
@@ -136,7 +154,6 @@ impl AppState {
         {
             plugins.spawn_event_listener(url.expose().to_owned());
         }
-        let rates = Arc::new(RateService::new(storage.rates.clone()));
         let limiter = RateLimiter::new(redis.clone());
         Ok(Self {
             config: Arc::new(config),
@@ -150,6 +167,8 @@ impl AppState {
             tickets,
             notifications,
             inbound,
+            crm,
+            quotes,
             rates,
             limiter,
             metrics,

@@ -15,9 +15,8 @@ use crate::error::{Error, Result};
 use crate::storage::{PluginRepo, StorageError, TenantRepo};
 use cache::TenantCache;
 use model::{
-    Branding, Destination, Limits, Tenant, TenantConfig, TenantCounts, TenantListQuery, TenantPage,
-    TenantStatus,
-    QuotingSettings,
+    Branding, Destination, Limits, QuotingSettings, Tenant, TenantConfig, TenantCounts,
+    TenantListQuery, TenantPage, TenantStatus,
 };
 use validate::Checks;
 

@@ -607,14 +607,30 @@ async fn a_failing_parser_plugin_falls_back_to_the_built_in_one_when_asked() {
 
 #[tokio::test]
 async fn a_worker_that_dies_between_steps_is_resumed_without_repeating_anything() {
+    let steps = [
+        "parse",
+        "ticket",
+        "notify",
+        "quote",
+        "pdf",
+        "email",
+        "follow_up",
+    ];
     for backend in backends() {
-        for step in ["parse", "ticket", "notify"] {
+        for step in steps {
             let app = TestApp::with_config(backend, |c| c.inbound.lease_secs = 2).await;
             let login = app.sunbird().await;
-            // A second host on the same database: the one that takes over.
-            let other = app.second_host(|c| c.inbound.lease_secs = 2).await;
+            app.import_sample_rates(&login).await;
+            app.request(axum::http::Method::PATCH, "/api/v1/admin/tenants/sunbird")
+                .admin()
+                .json(&json!({"quoting": {"auto_quote_inbound": true, "auto_send": true}}))
+                .send()
+                .await
+                .expect(StatusCode::OK);
             app.create_user("sunbird", "second@sunbird.example", "consultant")
                 .await;
+            // A second host on the same database: the one that takes over.
+            let other = app.second_host(|c| c.inbound.lease_secs = 2).await;
             let (_, eml) = fixtures().into_iter().next().unwrap();
             app.post_email(WEBHOOK, &raw_form(&eml, "sunbird@inbound.caravan.test"))
                 .await
@@ -627,19 +643,48 @@ async fn a_worker_that_dies_between_steps_is_resumed_without_repeating_anything(
             tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
             // A restarted host picks it up once the lease is over and finishes it.
             assert_eq!(other.state.inbound.drain().await.unwrap(), 1, "{step}");
-            let tickets = tickets(&app, &login).await;
-            assert_eq!(tickets.len(), 1, "one ticket after a crash in {step}");
-            let res = app.get("/api/v1/notifications").user(&login).send().await;
+            let ctx = format!("{backend:?} crash after {step}");
+            assert_eq!(tickets(&app, &login).await.len(), 1, "{ctx}: tickets");
+            let notes = app.get("/api/v1/notifications").user(&login).send().await;
+            let kinds: Vec<&str> = notes.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["type"].as_str().unwrap())
+                .collect();
             assert_eq!(
-                res.body["total"], 1,
-                "one notification after a crash in {step}"
+                kinds,
+                ["quote_request", "email_received"],
+                "{ctx}: notifications"
             );
+            let quotes = app.get("/api/v1/quotes").user(&login).send().await;
+            assert_eq!(quotes.body["count"], 1, "{ctx}: quotes");
+            let emails = app
+                .state
+                .storage
+                .outbox
+                .list_emails("sunbird", 100)
+                .await
+                .unwrap();
+            assert_eq!(
+                emails.iter().filter(|e| e.kind == "quote").count(),
+                1,
+                "{ctx}: quote emails"
+            );
+            let client = app
+                .state
+                .crm
+                .client_by_email("sunbird", "priya.naidoo@example.net")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(client.quote_count, 1, "{ctx}: CRM");
             let messages = other.state.inbound.messages("sunbird", 10).await.unwrap();
             assert_eq!(messages[0].state, "done");
             assert_eq!(messages[0].attempts, 2);
-            let steps: Value = serde_json::from_str(&messages[0].steps).unwrap();
-            for s in ["parse", "ticket", "notify"] {
-                assert!(steps.get(s).is_some(), "{s} recorded in {steps}");
+            let recorded: Value = serde_json::from_str(&messages[0].steps).unwrap();
+            for s in steps {
+                assert!(recorded.get(s).is_some(), "{s} recorded in {recorded}");
             }
         }
     }
@@ -672,4 +717,122 @@ async fn the_webhook_secret_is_required_when_configured() {
         .send()
         .await;
     res.expect(StatusCode::OK);
+}
+
+/// Every fixture email, posted the way SendGrid does, for a tenant that quotes and sends
+/// automatically: the ticket, the enquiry, the quote and its lines, the PDF text and the
+/// email with the PDF attached.
+async fn check_automatic_quotes(backend: Backend, mode: &str) {
+    let app = TestApp::new(backend).await;
+    let login = app.sunbird().await;
+    app.import_sample_rates(&login).await;
+    app.request(axum::http::Method::PATCH, "/api/v1/admin/tenants/sunbird")
+        .admin()
+        .json(&json!({"quoting": {"auto_quote_inbound": true, "auto_send": true}}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let expected = expected();
+    let mut receipts = Vec::new();
+    for (name, eml) in fixtures() {
+        let to = envelope_to(&eml);
+        let form = if mode == "raw" {
+            raw_form(&eml, &to)
+        } else {
+            parsed_form(&eml, &to)
+        };
+        let res = app.post_email(WEBHOOK, &form).await;
+        res.expect(StatusCode::OK);
+        receipts.push((name, res.body["diagnostic_id"].as_str().unwrap().to_owned()));
+    }
+    app.drain_inbound().await;
+    let tickets = tickets(&app, &login).await;
+    let quotes = app
+        .get("/api/v1/quotes?limit=100")
+        .user(&login)
+        .send()
+        .await;
+    let quotes = quotes.body["data"].as_array().unwrap().clone();
+    for (name, diagnostic_id) in &receipts {
+        let want = &expected[name];
+        let ticket = ticket_with_diagnostic(&tickets, diagnostic_id);
+        let ctx = format!("{mode} {backend:?} {name}");
+        let quote = quotes
+            .iter()
+            .find(|q| q["ticket_id"] == ticket["ticket_id"]);
+        if want["is_enquiry"] == false {
+            assert!(quote.is_none(), "{ctx}: no quote for a non-enquiry");
+            continue;
+        }
+        let quote = quote.unwrap_or_else(|| panic!("{ctx}: no quote for {ticket}"));
+        assert_eq!(quote["destination"], want["destination"], "{ctx}");
+        assert_eq!(quote["customer_email"], want["customer_email"], "{ctx}");
+        assert_eq!(quote["status"], "sent", "{ctx}");
+        assert_eq!(quote["source"], "email", "{ctx}");
+        if !want["check_in"].is_null() {
+            assert_eq!(quote["check_in"], want["check_in"], "{ctx}");
+        }
+        let hotels = quote["hotels"].as_array().unwrap();
+        assert!(!hotels.is_empty(), "{ctx}");
+        assert_eq!(quote["total_price"], hotels[0]["total_price"], "{ctx}");
+        for h in hotels {
+            assert!(!h["lines"].as_array().unwrap().is_empty(), "{ctx}: lines");
+            assert!(h["total_price"].as_f64().unwrap() > 0.0, "{ctx}");
+        }
+        // The ticket was resolved by the quote.
+        let detail = app
+            .get(&format!(
+                "/api/v1/inbound/tickets/{}",
+                ticket["ticket_id"].as_str().unwrap()
+            ))
+            .user(&login)
+            .send()
+            .await;
+        assert_eq!(detail.body["data"]["status"], "resolved", "{ctx}");
+        // The email to the customer carries the PDF, whose text names them and the hotels.
+        let quote_id = quote["quote_id"].as_str().unwrap();
+        let (_, raw) = app
+            .last_email_of("sunbird", want["customer_email"].as_str().unwrap(), "quote")
+            .await
+            .unwrap_or_else(|| panic!("{ctx}: no quote email"));
+        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        use mail_parser::MimeHeaders;
+        let pdf = message
+            .attachments()
+            .find(|a| a.attachment_name() == Some(&format!("Quote_{quote_id}.pdf")))
+            .unwrap_or_else(|| panic!("{ctx}: no PDF attached"))
+            .contents()
+            .to_vec();
+        let text = support::pdf_text(&pdf);
+        assert!(text.contains(quote_id), "{ctx}: {text}");
+        assert!(
+            text.contains(want["customer_name"].as_str().unwrap()),
+            "{ctx}: {text}"
+        );
+        for h in hotels {
+            assert!(
+                text.contains(h["hotel_name"].as_str().unwrap()),
+                "{ctx}: {} not in {text}",
+                h["hotel_name"]
+            );
+        }
+    }
+    // Every message finished every step.
+    for message in app.state.inbound.messages("sunbird", 100).await.unwrap() {
+        assert_eq!(message.state, "done", "{message:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_fixture_email_posted_raw_is_quoted_automatically() {
+    for backend in backends() {
+        check_automatic_quotes(backend, "raw").await;
+    }
+}
+
+#[tokio::test]
+async fn every_fixture_email_posted_parsed_is_quoted_automatically() {
+    for backend in backends() {
+        check_automatic_quotes(backend, "parsed").await;
+    }
 }

@@ -39,6 +39,7 @@ fn names_a_resource(route: &RouteInfo) -> bool {
         "{notification_id}",
         "{rate_id}",
         "{hotel_name}",
+        "{quote_id}",
     ]
     .iter()
     .any(|p| route.path.contains(p))
@@ -128,7 +129,23 @@ async fn tenant_with_resources(
         .send()
         .await;
     rate.expect(StatusCode::CREATED);
+    let quote = app
+        .post("/api/v1/quotes/create-with-items")
+        .user(&admin)
+        .json(&json!({
+            "inquiry": {"name": "Secret Customer", "email": format!("secret-customer@{tenant}.test"),
+                        "destination": format!("{tenant} Atoll")},
+            "line_items": [{"type": "hotel", "name": format!("{tenant} Hideaway Lodge"), "price": 7777.0}],
+            "save_as_draft": true,
+        }))
+        .send()
+        .await;
+    quote.expect(StatusCode::OK);
     let ids = HashMap::from([
+        (
+            "quote_id",
+            quote.body["quote_id"].as_str().unwrap().to_owned(),
+        ),
         ("ticket_id", ticket_id),
         ("notification_id", notification_id),
         ("user_id", consultant["id"].as_str().unwrap().to_owned()),
@@ -167,6 +184,7 @@ async fn tenant_b(app: &TestApp) -> TenantB {
         "invitee@tenant-b".to_owned(),
         "tenant-b-private-markup".to_owned(),
         ids["ticket_id"].clone(),
+        ids["quote_id"].clone(),
         ids["notification_id"].clone(),
         "secret-customer@tenant-b".to_owned(),
         "tenant-b private enquiry".to_owned(),
@@ -322,6 +340,7 @@ async fn admin_routes_need_the_admin_token_and_tenant_routes_need_a_user() {
             ("slot", "pricing".to_owned()),
             ("tenant_id", "tenant-a".to_owned()),
             ("ticket_id", "TKT-20270101-000000".to_owned()),
+            ("quote_id", "QT-20270101-000000".to_owned()),
             (
                 "notification_id",
                 "00000000-0000-0000-0000-000000000000".to_owned(),

@@ -16,6 +16,7 @@ mod outbound_email;
 mod plugin_registry;
 mod plugin_sandbox;
 mod pricing;
+mod quotes;
 mod rate_limits;
 mod row_level_security;
 mod storage_conformance;

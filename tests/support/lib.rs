@@ -25,6 +25,24 @@ pub use caravan::{AppState, app};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
+/// The shared sample data (emails, rates).
+pub const SHARED_FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures");
+
+/// The text of a PDF as `pdftotext` extracts it (layout kept).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("pdftotext")
+        .args(["-layout", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("pdftotext (poppler-utils; `make setup` installs it)");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// One running application on its own database.
 pub struct TestApp {
     pub state: AppState,
@@ -242,6 +260,20 @@ impl TestApp {
             .await
     }
 
+    /// Imports `shared/fixtures/rates.csv` (66 nightly rates) for the user's tenant.
+    pub async fn import_sample_rates(&self, login: &Login) {
+        let csv = std::fs::read(format!("{SHARED_FIXTURES}/rates.csv")).unwrap();
+        let form = sendgrid::Form::new().file("file", "rates.csv", "text/csv", &csv);
+        let res = self
+            .post("/api/v1/pricing/rates/import")
+            .user(login)
+            .raw(&form.content_type(), form.body())
+            .send()
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(res.body["imported"], 66, "{}", res.body);
+    }
+
     /// Runs the inbound worker until nothing is due; returns how many messages it handled.
     pub async fn drain_inbound(&self) -> usize {
         self.state.inbound.drain().await.unwrap()
@@ -249,6 +281,28 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The newest email of `kind` sent to `to` for `tenant`: its record and the MIME
+    /// message as kept in the outbox.
+    pub async fn last_email_of(
+        &self,
+        tenant: &str,
+        to: &str,
+        kind: &str,
+    ) -> Option<(caravan::mail::OutboundEmail, Vec<u8>)> {
+        let emails = self
+            .state
+            .storage
+            .outbox
+            .list_emails(tenant, 200)
+            .await
+            .unwrap();
+        let email = emails
+            .into_iter()
+            .find(|e| e.to_address == to && e.kind == kind)?;
+        let raw = std::fs::read(self.state.mailer.dir().join(&email.object_key)).unwrap();
+        Some((email, raw))
+    }
+
     /// The text of the newest email sent to `to` on behalf of `tenant`, decoded from the
     /// outbox copy (quoted-printable soft breaks and `=3D` undone).
     pub async fn last_email_to(&self, tenant: &str, to: &str) -> Option<String> {
@@ -343,6 +397,7 @@ impl Call<'_> {
             status,
             headers,
             body,
+            bytes: bytes.to_vec(),
         }
     }
 }
@@ -351,7 +406,10 @@ impl Call<'_> {
 pub struct TestResponse {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as JSON (or as a JSON string when it is not JSON).
     pub body: Value,
+    /// The body as sent (PDFs, CSV).
+    pub bytes: Vec<u8>,
 }
 
 impl TestResponse {

@@ -1,10 +1,12 @@
 //! The worker: claims stored messages and runs their steps — parse (the tenant's
-//! email-parser plugin) → ticket → notification — recording each step's outcome.
+//! email-parser plugin) → ticket → notification, then, for tenants that quote
+//! automatically, quote → PDF → email → CRM and notification — recording each step's
+//! outcome.
 //!
 //! Delivery is at least once: a message whose worker died is claimed again once its lease
 //! runs out. What keeps a repeat invisible is that every effect is keyed to the message: the
-//! ticket by `tickets_inbound_key`, notifications by their `dedup_key`, emails by their
-//! idempotency key. A step already recorded is skipped on the next attempt.
+//! ticket by `tickets_inbound_key`, the quote by `quotes_inbound_key`, notifications and
+//! CRM activities by their `dedup_key`, emails by their idempotency key. A step already recorded is skipped on the next attempt.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +21,7 @@ use crate::money::minor_unit_exponent;
 use crate::notifications::Notice;
 use crate::plugins::bindings::email;
 use crate::plugins::registry::{InvokeError, tenant_context};
+use crate::quotes::{Options as QuoteOptions, Unquoted, inquiry_from_enquiry};
 use crate::storage::inbound::{AttemptEnd, InboundMessage, Ticket};
 use crate::tenants::model::Tenant;
 use crate::tickets::new_ticket_id;
@@ -274,6 +277,109 @@ impl InboundService {
                 json!({"notified": notified})
             };
             self.record(message, steps, "notify", outcome).await?;
+        }
+
+        let quoting = &tenant.config.quoting;
+        if quoting.auto_quote_inbound && parse["outcome"] == "enquiry" {
+            self.quote_steps(
+                &tenant,
+                message,
+                steps,
+                &parse,
+                &ticket_id,
+                quoting.auto_send,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The automatic quote: made once per message (the quote is keyed to it), rendered,
+    /// emailed when the tenant sends automatically (else kept as a draft for review), then
+    /// filed in the CRM with a notification.
+    async fn quote_steps(
+        &self,
+        tenant: &Tenant,
+        message: &InboundMessage,
+        steps: &mut Map<String, Value>,
+        parse: &Value,
+        ticket_id: &str,
+        auto_send: bool,
+    ) -> Result<(), StepError> {
+        if !steps.contains_key("quote") {
+            let ticket = self.tickets.get(&tenant.id, ticket_id).await?;
+            let outcome = match inquiry_from_enquiry(
+                &parse["enquiry"],
+                &ticket.customer_name,
+                &ticket.customer_email,
+            ) {
+                None => json!({"skipped": "the enquiry names no destination"}),
+                Some(inquiry) => {
+                    let options = QuoteOptions {
+                        selected_hotels: None,
+                        ticket_id: Some(ticket_id.to_owned()),
+                        save_as_draft: !auto_send,
+                        send_email: auto_send,
+                        assign_consultant: true,
+                        source: "email".to_owned(),
+                        inbound_message_id: Some(message.id.clone()),
+                    };
+                    match self.quotes.create(tenant, &inquiry, &options).await {
+                        Ok(Ok(quote)) => {
+                            json!({"quote_id": quote.quote_id, "status": quote.status})
+                        }
+                        Ok(Err(Unquoted::NoAvailability {
+                            destination,
+                            warnings,
+                        })) => json!({
+                            "skipped": format!("No available hotels found for {destination}"),
+                            "warnings": warnings,
+                        }),
+                        Ok(Err(Unquoted::PluginFailed { slot, error })) => {
+                            json!({"failed": slot, "error": error})
+                        }
+                        Err(Error::Validation(errors)) => json!({
+                            "skipped": "the enquiry is incomplete",
+                            "errors": errors,
+                        }),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            };
+            self.record(message, steps, "quote", outcome).await?;
+        }
+        let Some(quote_id) = steps["quote"]["quote_id"].as_str().map(str::to_owned) else {
+            return Ok(());
+        };
+        let mut quote = self.quotes.get(&tenant.id, &quote_id).await?;
+        if !steps.contains_key("pdf") {
+            quote = self.quotes.ensure_pdf(tenant, &quote).await?;
+            self.record(message, steps, "pdf", json!({"object": quote.pdf_object}))
+                .await?;
+        }
+        if auto_send && !steps.contains_key("email") {
+            let outcome = match self.quotes.send(tenant, &quote, None).await {
+                Ok(sent) => {
+                    quote = sent;
+                    json!({"sent_to": quote.customer_email})
+                }
+                // Delivery is the mailer's to retry; a quote it could not send stays
+                // `quoted` for a person to resend.
+                Err(Error::BadRequest(e)) => json!({"failed": e}),
+                Err(e) => return Err(e.into()),
+            };
+            self.record(message, steps, "email", outcome).await?;
+        }
+        if !steps.contains_key("follow_up") {
+            let quote = self.quotes.get(&tenant.id, &quote_id).await?;
+            let (crm_added, ticket_resolved) = self.quotes.follow_up(tenant, &quote).await?;
+            self.record(
+                message,
+                steps,
+                "follow_up",
+                json!({"crm_added": crm_added, "ticket_resolved": ticket_resolved}),
+            )
+            .await?;
         }
         Ok(())
     }

@@ -117,11 +117,8 @@ fn options_of(quote: &Quote) -> Vec<quoting::PricedOption> {
                             * 10f64.powi(crate::money::minor_unit_exponent(
                                 l["net"]["currency"].as_str().unwrap_or(currency),
                             ) as i32))
-                            .round() as i64,
-                        currency: l["net"]["currency"]
-                            .as_str()
-                            .unwrap_or(currency)
-                            .to_owned(),
+                        .round() as i64,
+                        currency: l["net"]["currency"].as_str().unwrap_or(currency).to_owned(),
                     },
                     sell: money(minor(&l["sell"])),
                     components: Vec::new(),

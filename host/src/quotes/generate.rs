@@ -27,8 +27,8 @@ pub struct RoomRequest {
 }
 
 /// The customer's request, as the quote form or an enquiry gives it.
+/// Fields the dashboard may add beyond these are ignored (its forms evolve on their own).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Inquiry {
     pub name: String,
     pub email: String,
@@ -301,7 +301,10 @@ pub fn major(minor: i64, currency: &str) -> f64 {
 /// A priced option as the dashboard reads it in `hotels[]`.
 pub fn option_body(option: &quoting::PricedOption, trip: &Trip, currency: &str) -> Value {
     let total = major(option.total.amount, currency);
-    let per_person = option.per_person.as_ref().map(|m| major(m.amount, currency));
+    let per_person = option
+        .per_person
+        .as_ref()
+        .map(|m| major(m.amount, currency));
     let adults_total = per_person.map(|p| p * f64::from(trip.adults));
     let rate_id = option.lines.iter().find_map(|l| l.rate_id.clone());
     let lines: Vec<Value> = option

@@ -146,8 +146,7 @@ pub trait ClientRepo: Send + Sync {
     ) -> Result<(Client, bool), StorageError>;
 
     /// By `client_id` or row id.
-    async fn get_client(&self, tenant_id: &str, key: &str)
-    -> Result<Option<Client>, StorageError>;
+    async fn get_client(&self, tenant_id: &str, key: &str) -> Result<Option<Client>, StorageError>;
 
     async fn find_client_by_email(
         &self,

@@ -220,6 +220,48 @@ pub fn inbound_addresses(checks: &mut Checks, input: Vec<String>) -> Vec<String>
     out
 }
 
+/// Quoting settings: a validity of 1–365 days, at most 20 terms of up to 1 000 characters.
+pub fn quoting(
+    checks: &mut Checks,
+    settings: super::model::QuotingSettings,
+) -> super::model::QuotingSettings {
+    if !(1..=365).contains(&settings.validity_days) {
+        checks.fail("quoting.validity_days", "must be between 1 and 365");
+    }
+    if settings.terms.len() > 20 || settings.terms.iter().any(|t| t.chars().count() > 1000) {
+        checks.fail(
+            "quoting.terms",
+            "at most 20 paragraphs of up to 1000 characters",
+        );
+    }
+    settings
+}
+
+/// Conversion rates: ISO 4217 codes mapped to positive, finite numbers.
+pub fn fx_rates(
+    checks: &mut Checks,
+    rates: std::collections::BTreeMap<String, f64>,
+) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    for (code, rate) in rates {
+        let upper = code.trim().to_ascii_uppercase();
+        if !crate::money::is_known_currency(&upper) {
+            checks.fail(
+                "fx_rates",
+                format!("`{code}` is not an ISO 4217 currency code"),
+            );
+        } else if !(rate.is_finite() && rate > 0.0) {
+            checks.fail(
+                "fx_rates",
+                format!("the rate for {upper} must be a positive number"),
+            );
+        } else {
+            out.insert(upper, rate);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,40 +326,4 @@ mod tests {
         );
         assert_eq!(checks.0.len(), 1, "{:?}", checks.0);
     }
-}
-
-/// Quoting settings: a validity of 1–365 days, at most 20 terms of up to 1 000 characters.
-pub fn quoting(
-    checks: &mut Checks,
-    settings: super::model::QuotingSettings,
-) -> super::model::QuotingSettings {
-    if !(1..=365).contains(&settings.validity_days) {
-        checks.fail("quoting.validity_days", "must be between 1 and 365");
-    }
-    if settings.terms.len() > 20 || settings.terms.iter().any(|t| t.chars().count() > 1000) {
-        checks.fail(
-            "quoting.terms",
-            "at most 20 paragraphs of up to 1000 characters",
-        );
-    }
-    settings
-}
-
-/// Conversion rates: ISO 4217 codes mapped to positive, finite numbers.
-pub fn fx_rates(
-    checks: &mut Checks,
-    rates: std::collections::BTreeMap<String, f64>,
-) -> std::collections::BTreeMap<String, f64> {
-    let mut out = std::collections::BTreeMap::new();
-    for (code, rate) in rates {
-        let upper = code.trim().to_ascii_uppercase();
-        if !crate::money::is_known_currency(&upper) {
-            checks.fail("fx_rates", format!("`{code}` is not an ISO 4217 currency code"));
-        } else if !(rate.is_finite() && rate > 0.0) {
-            checks.fail("fx_rates", format!("the rate for {upper} must be a positive number"));
-        } else {
-            out.insert(upper, rate);
-        }
-    }
-    out
 }

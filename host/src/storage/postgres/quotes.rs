@@ -277,11 +277,7 @@ impl ClientRepo for Postgres {
         Ok((row.into(), recorded))
     }
 
-    async fn get_client(
-        &self,
-        tenant_id: &str,
-        key: &str,
-    ) -> Result<Option<Client>, StorageError> {
+    async fn get_client(&self, tenant_id: &str, key: &str) -> Result<Option<Client>, StorageError> {
         let mut tx = self.begin(Scope::Tenant(tenant_id)).await?;
         let row: Option<ClientRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {} FROM clients WHERE tenant_id = $1 AND (client_id = $2 OR id = $2)",
