@@ -660,7 +660,7 @@ Content-Transfer-Encoding: 8bit\r\n\r\nCh\xe2teau please\r\n";
         let text = html_to_text(
             "<html><style>p{}</style><body><p>Hi&nbsp;there</p><p>2 adults<br>Kruger</p></body></html>",
         );
-        assert_eq!(text, "Hi there\n2 adults\nKruger");
+        assert_eq!(text, "Hi there\n\n2 adults\nKruger");
     }
 
     #[test]
