@@ -9,7 +9,7 @@
 //! CRM activities by their `dedup_key`, emails by their idempotency key. A step already recorded is skipped on the next attempt.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
 use serde_json::{Map, Value, json};
@@ -186,9 +186,14 @@ impl InboundService {
         message: &InboundMessage,
         steps: &mut Map<String, Value>,
         step: &str,
-        outcome: Value,
+        mut outcome: Value,
+        started: Instant,
     ) -> Result<(), StepError> {
         self.crash_point(step)?;
+        // Each step's own time, for the per-stage figures (`docs/benchmarks.md`).
+        if let Value::Object(fields) = &mut outcome {
+            fields.insert("us".to_owned(), json!(started.elapsed().as_micros() as u64));
+        }
         steps.insert(step.to_owned(), outcome);
         let ticket_id = steps
             .get("ticket")
@@ -218,12 +223,15 @@ impl InboundService {
         let email = Self::email_of(message).map_err(|e| StepError::Permanent(e.to_string()))?;
 
         if !steps.contains_key("parse") {
+            let started = Instant::now();
             let outcome = self.parse(&tenant, message, &email).await?;
-            self.record(message, steps, "parse", outcome).await?;
+            self.record(message, steps, "parse", outcome, started)
+                .await?;
         }
         let parse = steps.get("parse").cloned().unwrap_or(Value::Null);
 
         if !steps.contains_key("ticket") {
+            let started = Instant::now();
             let ticket = self
                 .tickets
                 .create(ticket_for(&tenant, message, &email, &parse))
@@ -233,6 +241,7 @@ impl InboundService {
                 steps,
                 "ticket",
                 json!({"ticket_id": ticket.ticket_id, "needs_review": ticket.needs_review}),
+                started,
             )
             .await?;
         }
@@ -244,6 +253,7 @@ impl InboundService {
             .to_owned();
 
         if !steps.contains_key("notify") {
+            let started = Instant::now();
             // Auto-replies and newsletters make a (low-priority) ticket but bother nobody.
             let outcome = if parse["outcome"] == "not_an_enquiry" {
                 json!({"skipped": "not an enquiry"})
@@ -276,7 +286,8 @@ impl InboundService {
                     .await?;
                 json!({"notified": notified})
             };
-            self.record(message, steps, "notify", outcome).await?;
+            self.record(message, steps, "notify", outcome, started)
+                .await?;
         }
 
         let quoting = &tenant.config.quoting;
@@ -307,6 +318,7 @@ impl InboundService {
         auto_send: bool,
     ) -> Result<(), StepError> {
         if !steps.contains_key("quote") {
+            let started = Instant::now();
             let ticket = self.tickets.get(&tenant.id, ticket_id).await?;
             let outcome = match inquiry_from_enquiry(
                 &parse["enquiry"],
@@ -346,18 +358,27 @@ impl InboundService {
                     }
                 }
             };
-            self.record(message, steps, "quote", outcome).await?;
+            self.record(message, steps, "quote", outcome, started)
+                .await?;
         }
         let Some(quote_id) = steps["quote"]["quote_id"].as_str().map(str::to_owned) else {
             return Ok(());
         };
         let mut quote = self.quotes.get(&tenant.id, &quote_id).await?;
         if !steps.contains_key("pdf") {
+            let started = Instant::now();
             quote = self.quotes.ensure_pdf(tenant, &quote).await?;
-            self.record(message, steps, "pdf", json!({"object": quote.pdf_object}))
-                .await?;
+            self.record(
+                message,
+                steps,
+                "pdf",
+                json!({"object": quote.pdf_object}),
+                started,
+            )
+            .await?;
         }
         if auto_send && !steps.contains_key("email") {
+            let started = Instant::now();
             let outcome = match self.quotes.send(tenant, &quote, None).await {
                 Ok(sent) => {
                     quote = sent;
@@ -368,9 +389,11 @@ impl InboundService {
                 Err(Error::BadRequest(e)) => json!({"failed": e}),
                 Err(e) => return Err(e.into()),
             };
-            self.record(message, steps, "email", outcome).await?;
+            self.record(message, steps, "email", outcome, started)
+                .await?;
         }
         if !steps.contains_key("follow_up") {
+            let started = Instant::now();
             let quote = self.quotes.get(&tenant.id, &quote_id).await?;
             let (crm_added, ticket_resolved) = self.quotes.follow_up(tenant, &quote).await?;
             self.record(
@@ -378,6 +401,7 @@ impl InboundService {
                 steps,
                 "follow_up",
                 json!({"crm_added": crm_added, "ticket_resolved": ticket_resolved}),
+                started,
             )
             .await?;
         }
