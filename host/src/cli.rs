@@ -210,6 +210,7 @@ impl CreateArgs {
             limits: None,
             quoting: None,
             fx_rates: None,
+            email: None,
             gcp_project_id: None,
             gcp_dataset: None,
         })

@@ -216,6 +216,9 @@ pub struct RateLimitConfig {
     /// `X-Client-ID` mismatches from one client address and tenant within five minutes
     /// before that address is blocked for half an hour.
     pub tenant_mismatch_limit: u32,
+    /// Inbound-email webhook posts per minute per client address
+    /// (`CARAVAN_RATE_INBOUND_PER_MINUTE`).
+    pub inbound_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -229,6 +232,7 @@ impl Default for RateLimitConfig {
             password_reset_per_minute: 3,
             password_update_per_minute: 5,
             tenant_mismatch_limit: 3,
+            inbound_per_minute: 2000,
         }
     }
 }
@@ -552,6 +556,9 @@ impl Config {
         }
         if let Some(v) = env.var("CARAVAN_RATE_TENANT_PER_MINUTE") {
             self.rate_limits.tenant_per_minute = parse("CARAVAN_RATE_TENANT_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_RATE_INBOUND_PER_MINUTE") {
+            self.rate_limits.inbound_per_minute = parse("CARAVAN_RATE_INBOUND_PER_MINUTE", &v)?;
         }
         if let Some(v) = env.var("CARAVAN_RATE_LOGIN_PER_MINUTE") {
             self.rate_limits.login_per_minute = parse("CARAVAN_RATE_LOGIN_PER_MINUTE", &v)?;

@@ -26,6 +26,7 @@ use crate::plugins::registry::{InvokeError, PluginService, tenant_context};
 use crate::rates::{RateService, to_plugin_rate};
 use crate::storage::QuoteRepo;
 use crate::storage::quotes::{Quote, QuoteQuery};
+use crate::tenants::TenantService;
 use crate::tenants::model::Tenant;
 use crate::tickets::TicketService;
 
@@ -173,6 +174,7 @@ pub struct QuoteService {
     crm: Arc<CrmService>,
     notifications: Arc<NotificationService>,
     tickets: Arc<TicketService>,
+    tenants: Arc<TenantService>,
     /// Base URL of the API as customers reach it, for the public PDF link.
     public_url: String,
 }
@@ -204,6 +206,7 @@ impl QuoteService {
         crm: Arc<CrmService>,
         notifications: Arc<NotificationService>,
         tickets: Arc<TicketService>,
+        tenants: Arc<TenantService>,
         public_url: String,
     ) -> Self {
         Self {
@@ -215,6 +218,7 @@ impl QuoteService {
             crm,
             notifications,
             tickets,
+            tenants,
             public_url: public_url.trim_end_matches('/').to_owned(),
         }
     }
@@ -577,7 +581,9 @@ impl QuoteService {
     }
 
     async fn render_pdf(&self, tenant: &Tenant, quote: &Quote) -> Result<Vec<u8>> {
-        let request = document::request(tenant, quote, quote.created_at.date_naive());
+        let logo = self.tenants.logo(&tenant.id).await;
+        let mut request = document::request(tenant, quote, quote.created_at.date_naive());
+        request.branding.has_logo = logo.is_some();
         let layout = self
             .plugins
             .render(&tenant.id, &request)
@@ -591,7 +597,12 @@ impl QuoteService {
             .value;
         // Drawing is CPU work; keep it off the async executor's threads.
         tokio::task::spawn_blocking(move || {
-            crate::pdf::render(&layout, &crate::pdf::Images::default())
+            crate::pdf::render(
+                &layout,
+                &crate::pdf::Images {
+                    logo: logo.as_deref(),
+                },
+            )
         })
         .await
         .map_err(|e| Error::Internal {
@@ -617,15 +628,16 @@ impl QuoteService {
             "{}/api/v1/public/quotes/{}/pdf",
             self.public_url, quote.quote_id
         );
+        let (from_name, from_address, reply_to) = tenant.sender();
         let record = self
             .mailer
             .send(&Message {
                 tenant_id: tenant.id.clone(),
                 kind: EmailKind::Quote,
                 to: quote.customer_email.clone(),
-                from_name: tenant.name.clone(),
-                from_address: None,
-                reply_to: tenant.support_email.clone(),
+                from_name,
+                from_address,
+                reply_to,
                 subject: format!(
                     "Your travel quote {} – {}",
                     quote.quote_id, quote.destination

@@ -137,6 +137,7 @@ impl AppState {
             crm.clone(),
             notifications.clone(),
             tickets.clone(),
+            tenants.clone(),
             config.public_url.clone(),
         ));
         let inbound = Arc::new(InboundService::new(

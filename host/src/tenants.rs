@@ -15,10 +15,14 @@ use crate::error::{Error, Result};
 use crate::storage::{PluginRepo, StorageError, TenantRepo};
 use cache::TenantCache;
 use model::{
-    Branding, Destination, Limits, QuotingSettings, Tenant, TenantConfig, TenantCounts,
-    TenantListQuery, TenantPage, TenantStatus,
+    Branding, Destination, EmailIdentity, Limits, QuotingSettings, Tenant, TenantConfig,
+    TenantCounts, TenantListQuery, TenantPage, TenantStatus,
 };
 use validate::Checks;
+
+/// Where a tenant's document logo lives, under its object prefix.
+const LOGO_OBJECT: &str = "branding/logo";
+const LOGO_MAX_BYTES: usize = 2 * 1024 * 1024;
 
 /// A destination as given on input: a bare name, or a name with aliases.
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +77,8 @@ pub struct CreateTenant {
     pub quoting: Option<QuotingSettings>,
     #[serde(default)]
     pub fx_rates: Option<BTreeMap<String, f64>>,
+    #[serde(default)]
+    pub email: Option<EmailIdentity>,
     /// Accepted for compatibility with the admin SPA; Caravan has no per-tenant cloud project.
     #[serde(default)]
     pub gcp_project_id: Option<String>,
@@ -113,6 +119,8 @@ pub struct UpdateTenant {
     pub quoting: Option<QuotingSettings>,
     #[serde(default)]
     pub fx_rates: Option<BTreeMap<String, f64>>,
+    #[serde(default)]
+    pub email: Option<EmailIdentity>,
 }
 
 impl UpdateTenant {
@@ -131,6 +139,7 @@ impl UpdateTenant {
             && self.limits.is_none()
             && self.quoting.is_none()
             && self.fx_rates.is_none()
+            && self.email.is_none()
     }
 }
 
@@ -270,6 +279,9 @@ impl TenantService {
         if let Some(fx) = input.fx_rates {
             config.fx_rates = validate::fx_rates(&mut checks, fx);
         }
+        if let Some(identity) = input.email {
+            config.email = validate::email_identity(&mut checks, identity);
+        }
         checks.into_result()?;
 
         let at = now();
@@ -320,6 +332,39 @@ impl TenantService {
             .find_by_email(address)
             .await
             .map_err(|e| Error::storage("looking up an email address", e))
+    }
+
+    /// Stores the tenant's logo (PNG or JPEG, up to 2 MB) for its documents.
+    pub async fn put_logo(&self, id: &str, bytes: bytes::Bytes) -> Result<()> {
+        self.get(id).await?;
+        let is_png = bytes.starts_with(b"\x89PNG\r\n\x1a\n");
+        let is_jpeg = bytes.starts_with(&[0xFF, 0xD8, 0xFF]);
+        if !(is_png || is_jpeg) {
+            return Err(Error::validation(crate::error::FieldError::body(
+                "logo",
+                "the logo must be a PNG or JPEG image",
+            )));
+        }
+        if bytes.len() > LOGO_MAX_BYTES {
+            return Err(Error::validation(crate::error::FieldError::body(
+                "logo",
+                format!("the logo is {} bytes; the limit is 2 MB", bytes.len()),
+            )));
+        }
+        let path = Blobs::tenant_path(id, LOGO_OBJECT).map_err(|e| Error::Internal {
+            operation: "naming the logo",
+            cause: e.into(),
+        })?;
+        self.blobs
+            .put(&path, bytes)
+            .await
+            .map_err(|e| Error::Unavailable(format!("could not store the logo: {e}")))
+    }
+
+    /// The tenant's logo, when it has one.
+    pub async fn logo(&self, id: &str) -> Option<bytes::Bytes> {
+        let path = Blobs::tenant_path(id, LOGO_OBJECT).ok()?;
+        self.blobs.get(&path).await.ok()
     }
 
     pub async fn get(&self, id: &str) -> Result<Arc<Tenant>> {
@@ -544,6 +589,9 @@ fn apply_patch(mut t: Tenant, patch: UpdateTenant) -> Result<Tenant> {
     }
     if let Some(fx) = patch.fx_rates {
         t.config.fx_rates = validate::fx_rates(&mut checks, fx);
+    }
+    if let Some(identity) = patch.email {
+        t.config.email = validate::email_identity(&mut checks, identity);
     }
     checks.into_result()?;
     t.updated_at = now().max(t.updated_at + chrono::Duration::microseconds(1));

@@ -182,15 +182,16 @@ impl TicketService {
         } else {
             format!("Re: {}", ticket.subject)
         };
+        let (from_name, from_address, reply_to) = tenant.sender();
         let sent = self
             .mailer
             .send(&Message {
                 tenant_id: tenant.id.clone(),
                 kind: EmailKind::TicketReply,
                 to: ticket.customer_email.clone(),
-                from_name: tenant.name.clone(),
-                from_address: None,
-                reply_to: tenant.support_email.clone(),
+                from_name,
+                from_address,
+                reply_to,
                 subject,
                 text: text.to_owned(),
                 html: None,

@@ -836,3 +836,31 @@ async fn every_fixture_email_posted_parsed_is_quoted_automatically() {
         check_automatic_quotes(backend, "parsed").await;
     }
 }
+
+#[tokio::test]
+async fn the_webhook_is_rate_limited_per_sender_address() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.rate_limits.inbound_per_minute = 2;
+    })
+    .await;
+    app.sunbird().await;
+    let post = |n: u32, ip: &'static str| {
+        let eml = simple_email(
+            &format!("rl{n}{ip}@x"),
+            "sunbird@inbound.caravan.test",
+            "a",
+            "b",
+        );
+        let form = raw_form(&eml, "sunbird@inbound.caravan.test");
+        app.post(WEBHOOK)
+            .from_ip(ip)
+            .raw(&form.content_type(), form.body())
+            .send()
+    };
+    post(1, "203.0.113.7").await.expect(StatusCode::OK);
+    post(2, "203.0.113.7").await.expect(StatusCode::OK);
+    let limited = post(3, "203.0.113.7").await;
+    limited.expect(StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").is_some());
+    post(4, "198.51.100.9").await.expect(StatusCode::OK);
+}

@@ -497,3 +497,70 @@ async fn another_tenant_cannot_read_or_change_a_quote() {
     let list = app.get("/api/v1/quotes").user(&other).send().await;
     assert_eq!(list.body["count"], 0);
 }
+
+/// A 1×1 PNG.
+const PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+
+#[tokio::test]
+async fn quotes_go_out_under_the_tenants_identity_with_its_logo() {
+    use base64::Engine;
+    let app = TestApp::new(Backend::Sqlite).await;
+    let login = sunbird_with_rates(&app).await;
+    app.request(axum::http::Method::PATCH, "/api/v1/admin/tenants/sunbird")
+        .admin()
+        .json(&json!({"email": {
+            "from_name": "Sunbird Quotes",
+            "from_email": "quotes@sunbird.example",
+            "reply_to": "desk@sunbird.example",
+        }}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(PNG)
+        .unwrap();
+    app.put("/api/v1/admin/tenants/sunbird/logo")
+        .admin()
+        .raw("image/png", png)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let bad = app
+        .put("/api/v1/admin/tenants/sunbird/logo")
+        .admin()
+        .raw("image/png", "not an image")
+        .send()
+        .await;
+    bad.expect(StatusCode::UNPROCESSABLE_ENTITY);
+    let res = generate(&app, &login, json!({"inquiry": inquiry("Zanzibar")})).await;
+    let quote_id = res.body["quote_id"].as_str().unwrap();
+    let (record, raw) = app
+        .last_email_of("sunbird", "priya.naidoo@example.net", "quote")
+        .await
+        .unwrap();
+    assert_eq!(record.from_address, "quotes@sunbird.example");
+    let message = MessageParser::default().parse(&raw).unwrap();
+    let from = message.from().unwrap().first().unwrap();
+    assert_eq!(from.name(), Some("Sunbird Quotes"));
+    assert_eq!(
+        message.reply_to().unwrap().first().unwrap().address(),
+        Some("desk@sunbird.example")
+    );
+    // The logo is drawn in the PDF.
+    let pdf = attachment(&raw, &format!("Quote_{quote_id}.pdf"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("quote.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let images = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&images.stdout);
+    let drawn = listing
+        .lines()
+        .filter(|l| l.split_whitespace().nth(2) == Some("image"))
+        .count();
+    assert_eq!(drawn, 1, "one image: {listing}");
+}

@@ -56,7 +56,7 @@ pub fn routes() -> Routes {
 }
 
 /// The client address of a public request, for per-address limits.
-struct ClientKey(String);
+pub(crate) struct ClientKey(pub(crate) String);
 
 impl FromRequestParts<AppState> for ClientKey {
     type Rejection = ApiError;
@@ -67,7 +67,7 @@ impl FromRequestParts<AppState> for ClientKey {
 }
 
 /// Counts one call of `what` from the address against `per_minute`; 429 when over.
-async fn per_address(
+pub(crate) async fn per_address(
     state: &AppState,
     what: &str,
     client: &str,

@@ -17,6 +17,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::admin::PlatformAdmin;
+use super::auth::{ClientKey, per_address};
 use super::error::ApiError;
 use super::extract::Query;
 use super::response::top_level;
@@ -65,25 +66,28 @@ struct WebhookQuery {
 
 async fn receive(
     State(state): State<AppState>,
+    ClientKey(client): ClientKey,
     Query(query): Query<WebhookQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    handle(state, query, headers, body, None).await
+    handle(state, &client, query, headers, body, None).await
 }
 
 async fn receive_for_tenant(
     State(state): State<AppState>,
+    ClientKey(client): ClientKey,
     Path(tenant_id): Path<String>,
     Query(query): Query<WebhookQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    handle(state, query, headers, body, Some(tenant_id)).await
+    handle(state, &client, query, headers, body, Some(tenant_id)).await
 }
 
 async fn handle(
     state: AppState,
+    client: &str,
     query: WebhookQuery,
     headers: HeaderMap,
     body: Body,
@@ -91,6 +95,13 @@ async fn handle(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     check_secret(&state, &query, &headers)?;
+    per_address(
+        &state,
+        "inbound",
+        client,
+        state.config.rate_limits.inbound_per_minute,
+    )
+    .await?;
     let limit = state.config.inbound.body_limit_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)

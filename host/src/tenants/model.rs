@@ -67,9 +67,41 @@ pub struct TenantConfig {
     pub limits: Limits,
     /// How enquiries are quoted.
     pub quoting: QuotingSettings,
+    /// Who the tenant's emails to customers come from.
+    pub email: EmailIdentity,
     /// Conversion rates into the home currency (units of `currency` per unit of the key),
     /// over the platform's snapshot; quotes record the rates they used.
     pub fx_rates: std::collections::BTreeMap<String, f64>,
+}
+
+/// The sender of a tenant's emails to customers (quotes, replies). Unset parts fall back to
+/// the company name, the platform's sending address and the support email.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailIdentity {
+    pub from_name: Option<String>,
+    /// A sending address the mail service accepts for this tenant (e.g. verified in SendGrid).
+    pub from_email: Option<String>,
+    pub reply_to: Option<String>,
+}
+
+impl Tenant {
+    /// Display name, sending address (None: the platform's) and reply-to for customer mail.
+    pub fn sender(&self) -> (String, Option<String>, Option<String>) {
+        let identity = &self.config.email;
+        (
+            identity
+                .from_name
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| self.name.clone()),
+            identity.from_email.clone(),
+            identity
+                .reply_to
+                .clone()
+                .or_else(|| self.support_email.clone()),
+        )
+    }
 }
 
 /// How a tenant's enquiries become quotes.
@@ -107,6 +139,7 @@ impl Default for TenantConfig {
             branding: Branding::default(),
             limits: Limits::default(),
             quoting: QuotingSettings::default(),
+            email: EmailIdentity::default(),
             fx_rates: std::collections::BTreeMap::new(),
         }
     }

@@ -237,6 +237,29 @@ pub fn quoting(
     settings
 }
 
+/// A sender identity: addresses must be valid, the name at most 100 characters.
+pub fn email_identity(
+    checks: &mut Checks,
+    identity: super::model::EmailIdentity,
+) -> super::model::EmailIdentity {
+    if identity
+        .from_name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 100 || n.contains(['\r', '\n']))
+    {
+        checks.fail("email.from_name", "at most 100 characters on one line");
+    }
+    super::model::EmailIdentity {
+        from_name: identity.from_name.map(|n| n.trim().to_owned()),
+        from_email: identity
+            .from_email
+            .map(|e| email(checks, "email.from_email", &e)),
+        reply_to: identity
+            .reply_to
+            .map(|e| email(checks, "email.reply_to", &e)),
+    }
+}
+
 /// Conversion rates: ISO 4217 codes mapped to positive, finite numbers.
 pub fn fx_rates(
     checks: &mut Checks,

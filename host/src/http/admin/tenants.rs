@@ -36,6 +36,7 @@ pub fn routes() -> Routes {
         .post(&format!("{one}/suspend"), p, suspend)
         .post(&format!("{one}/activate"), p, activate)
         .post(&format!("{one}/users"), p, create_user)
+        .put(&format!("{one}/logo"), p, put_logo)
 }
 
 /// Usage figures of a tenant. Caravan keeps no quotes, invoices, clients or users yet, so
@@ -281,6 +282,19 @@ async fn create_user(
         )
         .await?;
     Ok(created(user_body(&user)))
+}
+
+/// The logo printed on the tenant's quotes and invoices (the request body is the image).
+async fn put_logo(
+    _: PlatformAdmin,
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    crate::http::extract::Body(bytes): crate::http::extract::Body,
+) -> Result<Response, ApiError> {
+    record_tenant(&tenant_id);
+    let size = bytes.len();
+    state.tenants.put_logo(&tenant_id, bytes).await?;
+    Ok(ok(json!({"tenant_id": tenant_id, "size": size})))
 }
 
 async fn detail(
