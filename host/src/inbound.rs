@@ -70,6 +70,8 @@ pub struct InboundService {
     wake: Notify,
     /// A step after whose effect the worker stops as if the process died (tests only).
     crash_after: Mutex<Option<String>>,
+    /// A step whose recording fails as in an outage, and how many more times (tests only).
+    transient_fault: Mutex<Option<(String, u32)>>,
 }
 
 impl std::fmt::Debug for InboundService {
@@ -106,6 +108,7 @@ impl InboundService {
             config,
             wake: Notify::new(),
             crash_after: Mutex::new(None),
+            transient_fault: Mutex::new(None),
         }
     }
 
@@ -288,6 +291,15 @@ impl InboundService {
     pub fn crash_after_step(&self, step: Option<&str>) {
         if let Ok(mut guard) = self.crash_after.lock() {
             *guard = step.map(str::to_owned);
+        }
+    }
+
+    /// Makes recording `step` fail `times` times as a database outage would, after the
+    /// step's effect. For tests of retries and backoff.
+    #[doc(hidden)]
+    pub fn fail_step_transiently(&self, step: &str, times: u32) {
+        if let Ok(mut guard) = self.transient_fault.lock() {
+            *guard = Some((step.to_owned(), times));
         }
     }
 

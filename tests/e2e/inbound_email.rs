@@ -864,3 +864,71 @@ async fn the_webhook_is_rate_limited_per_sender_address() {
     assert!(limited.header("retry-after").is_some());
     post(4, "198.51.100.9").await.expect(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_step_that_meets_an_outage_is_retried_with_backoff_and_done_once() {
+    for backend in backends() {
+        let app = TestApp::with_config(backend, |c| {
+            c.inbound.initial_backoff_ms = 100;
+            c.inbound.max_backoff_ms = 1_000;
+        })
+        .await;
+        let login = app.sunbird().await;
+        let (_, eml) = fixtures().into_iter().next().unwrap();
+        app.post_email(WEBHOOK, &raw_form(&eml, "sunbird@inbound.caravan.test"))
+            .await
+            .expect(StatusCode::OK);
+        app.state.inbound.fail_step_transiently("ticket", 2);
+        assert_eq!(app.drain_inbound().await, 1);
+        let message = &app.state.inbound.messages("sunbird", 1).await.unwrap()[0];
+        assert_eq!(message.state, "pending", "waiting for its retry");
+        assert!(
+            message
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("unavailable")
+        );
+        assert!(message.next_attempt_at > message.received_at);
+        assert_eq!(app.drain_inbound().await, 0, "not due yet");
+        let mut attempts = 1;
+        while app.state.inbound.messages("sunbird", 1).await.unwrap()[0].state != "done" {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            attempts += app.drain_inbound().await;
+            assert!(attempts <= 5, "retried too often");
+        }
+        let message = &app.state.inbound.messages("sunbird", 1).await.unwrap()[0];
+        assert_eq!(message.attempts, 3);
+        assert_eq!(message.last_error, None);
+        assert_eq!(tickets(&app, &login).await.len(), 1, "the ticket made once");
+    }
+}
+
+#[tokio::test]
+async fn a_message_out_of_attempts_is_kept_as_failed() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.inbound.initial_backoff_ms = 10;
+        c.inbound.max_backoff_ms = 10;
+        c.inbound.max_attempts = 2;
+    })
+    .await;
+    app.sunbird().await;
+    let (_, eml) = fixtures().into_iter().next().unwrap();
+    app.post_email(WEBHOOK, &raw_form(&eml, "sunbird@inbound.caravan.test"))
+        .await
+        .expect(StatusCode::OK);
+    app.state.inbound.fail_step_transiently("parse", 100);
+    app.drain_inbound().await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.drain_inbound().await;
+    let message = &app.state.inbound.messages("sunbird", 1).await.unwrap()[0];
+    assert_eq!(message.state, "failed");
+    assert_eq!(message.attempts, 2);
+    assert!(message.last_error.is_some());
+    let status = app.get("/webhooks/email/status").admin().send().await;
+    assert_eq!(
+        status.body["data"]["messages"]["failed"], 1,
+        "{}",
+        status.body
+    );
+}

@@ -72,3 +72,60 @@ async fn while_postgres_is_down_requests_get_503_and_service_resumes_when_it_ret
     assert_eq!(list.body["data"][0]["tenant_id"], "steady");
     app.create_tenant("after", json!({})).await;
 }
+
+#[tokio::test]
+async fn inbound_mail_during_a_postgres_outage_is_refused_with_503_and_nothing_is_lost() {
+    if postgres_url().is_none() {
+        return;
+    }
+    let db = TestDatabase::new(Backend::Postgres).await;
+    db.storage().await;
+    let proxy = TcpProxy::start(caravan::testing::socket_addr_of(&db.url, 5432).await).await;
+    let proxied = caravan::testing::with_addr(&db.url, proxy.addr);
+    let state = db
+        .state_with(|c| {
+            c.database_url = Some(Secret::new(proxied));
+            c.admin_token = Some(Secret::new(support::ADMIN_TOKEN));
+            c.db_acquire_timeout_ms = 1_000;
+            c.rate_limits.login_per_minute = 10_000;
+        })
+        .await;
+    let app = TestApp {
+        router: caravan::app(state.clone()),
+        state,
+        db,
+    };
+    let login = app.sunbird().await;
+    let email = |id: &str| {
+        format!(
+            "From: Ana <ana@example.org>\r\nTo: sunbird@inbound.caravan.test\r\nSubject: Zanzibar\r\n\
+             Message-ID: <{id}@example.org>\r\n\r\n2 adults to Zanzibar 12-19 March 2027\r\n"
+        )
+    };
+    // Stored before the outage, processed after it.
+    post(&app, &email("before")).await.expect(StatusCode::OK);
+    proxy.cut();
+    // SendGrid is told to retry: a 5xx, and nothing half-stored.
+    let during = post(&app, &email("during")).await;
+    during.expect(StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        app.state.inbound.drain().await.is_err(),
+        "the worker cannot claim"
+    );
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.get("/health/ready").send().await.status != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the database never came back");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // SendGrid's retry of the refused post now lands; both messages are processed once.
+    post(&app, &email("during")).await.expect(StatusCode::OK);
+    assert_eq!(app.state.inbound.drain().await.unwrap(), 2);
+    let tickets = app.get("/api/v1/inbound/tickets").user(&login).send().await;
+    assert_eq!(tickets.body["count"], 2, "{}", tickets.body);
+}
+
+async fn post(app: &TestApp, email: &str) -> support::TestResponse {
+    let form = support::sendgrid::raw_form(email.as_bytes(), "sunbird@inbound.caravan.test");
+    app.post_email("/webhooks/email/inbound", &form).await
+}

@@ -172,6 +172,21 @@ impl InboundService {
         chrono::Duration::milliseconds((capped * jitter) as i64)
     }
 
+    fn injected_outage(&self, step: &str) -> Result<(), StepError> {
+        let Ok(mut guard) = self.transient_fault.lock() else {
+            return Ok(());
+        };
+        match guard.as_mut() {
+            Some((s, times)) if s == step && *times > 0 => {
+                *times -= 1;
+                Err(StepError::Transient(format!(
+                    "recording `{step}`: database unavailable (injected)"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn crash_point(&self, step: &str) -> Result<(), StepError> {
         let crash = self
             .crash_after
@@ -190,6 +205,7 @@ impl InboundService {
         started: Instant,
     ) -> Result<(), StepError> {
         self.crash_point(step)?;
+        self.injected_outage(step)?;
         // Each step's own time, for the per-stage figures (`docs/benchmarks.md`).
         if let Value::Object(fields) = &mut outcome {
             fields.insert("us".to_owned(), json!(started.elapsed().as_micros() as u64));
