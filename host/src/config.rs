@@ -219,6 +219,8 @@ pub struct RateLimitConfig {
     /// Inbound-email webhook posts per minute per client address
     /// (`CARAVAN_RATE_INBOUND_PER_MINUTE`).
     pub inbound_per_minute: u32,
+    /// Public PDF downloads per minute per client address (`CARAVAN_RATE_PUBLIC_PDF_PER_MINUTE`).
+    pub public_pdf_per_minute: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -233,6 +235,7 @@ impl Default for RateLimitConfig {
             password_update_per_minute: 5,
             tenant_mismatch_limit: 3,
             inbound_per_minute: 2000,
+            public_pdf_per_minute: 120,
         }
     }
 }
@@ -556,6 +559,10 @@ impl Config {
         }
         if let Some(v) = env.var("CARAVAN_RATE_TENANT_PER_MINUTE") {
             self.rate_limits.tenant_per_minute = parse("CARAVAN_RATE_TENANT_PER_MINUTE", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_RATE_PUBLIC_PDF_PER_MINUTE") {
+            self.rate_limits.public_pdf_per_minute =
+                parse("CARAVAN_RATE_PUBLIC_PDF_PER_MINUTE", &v)?;
         }
         if let Some(v) = env.var("CARAVAN_RATE_INBOUND_PER_MINUTE") {
             self.rate_limits.inbound_per_minute = parse("CARAVAN_RATE_INBOUND_PER_MINUTE", &v)?;

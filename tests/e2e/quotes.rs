@@ -564,3 +564,23 @@ async fn quotes_go_out_under_the_tenants_identity_with_its_logo() {
         .count();
     assert_eq!(drawn, 1, "one image: {listing}");
 }
+
+#[tokio::test]
+async fn public_pdf_links_are_rate_limited_per_address() {
+    let app = TestApp::with_config(Backend::Sqlite, |c| {
+        c.rate_limits.public_pdf_per_minute = 2;
+    })
+    .await;
+    for _ in 0..2 {
+        app.get("/api/v1/public/quotes/QT-20270101-ABCDEF/pdf")
+            .from_ip("203.0.113.5")
+            .send()
+            .await
+            .expect(StatusCode::NOT_FOUND);
+    }
+    app.get("/api/v1/public/quotes/QT-20270101-ABCDEF/pdf")
+        .from_ip("203.0.113.5")
+        .send()
+        .await
+        .expect(StatusCode::TOO_MANY_REQUESTS);
+}

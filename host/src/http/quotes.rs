@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::auth::{ClientKey, per_address};
 use super::error::ApiError;
 use super::extract::{Json, Query};
 use super::response::{ok, top_level};
@@ -377,8 +378,17 @@ fn is_public_quote_id(id: &str) -> bool {
 
 async fn public_pdf(
     State(state): State<AppState>,
+    ClientKey(client): ClientKey,
     Path(quote_id): Path<String>,
 ) -> Result<Response, ApiError> {
+    // Ids are guessable only by brute force; the per-address budget makes that slow.
+    per_address(
+        &state,
+        "public_pdf",
+        &client,
+        state.config.rate_limits.public_pdf_per_minute,
+    )
+    .await?;
     if !is_public_quote_id(&quote_id) {
         return Err(ApiError::not_found("Quote not found"));
     }
