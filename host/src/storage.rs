@@ -28,6 +28,16 @@ pub use rates::RateRepo;
 pub use schema::{OwnedTable, SchemaRepo};
 pub use tenants::TenantRepo;
 
+/// Which rows of tenant-owned tables a transaction may see (PostgreSQL row-level security,
+/// see the 0004 migration; SQLite ignores it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// One tenant's rows: every tenant-scoped operation.
+    Tenant(&'a str),
+    /// Every tenant's rows: only for lookups that cannot know the tenant in advance.
+    Platform,
+}
+
 /// Which database engine is behind the traits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -98,10 +98,9 @@ impl InboundService {
     /// Claims one due message and runs its remaining steps. `Ok(false)` when none is due.
     pub async fn process_next(&self) -> crate::error::Result<bool> {
         let now = Utc::now().trunc_subsecs(6);
-        let lease = chrono::Duration::seconds(self.config.lease_secs.max(1) as i64);
         let Some(message) = self
             .repo
-            .claim_due(now, now + lease)
+            .claim_due(now, now + self.lease())
             .await
             .map_err(|e| Error::storage("claiming inbound email", e))?
         else {
@@ -163,6 +162,11 @@ impl InboundService {
         Ok(true)
     }
 
+    /// How long a claim (or a recorded step) keeps a message with its worker.
+    fn lease(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.config.lease_secs.max(1) as i64)
+    }
+
     /// `initial × 2^(attempt-1)`, capped, with ±20 % jitter so retries of a burst spread out.
     fn backoff(&self, attempt: u32) -> chrono::Duration {
         let base =
@@ -221,6 +225,7 @@ impl InboundService {
                 &message.id,
                 &Value::Object(steps.clone()).to_string(),
                 ticket_id,
+                Utc::now().trunc_subsecs(6) + self.lease(),
             )
             .await
             .map_err(|e| StepError::from(Error::storage("recording a step", e)))

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool, Postgres as Db, Transaction};
 
-use super::{Backend, ConnectOptions, OwnedTable, SchemaRepo, Storage, StorageError};
+use super::{Backend, ConnectOptions, OwnedTable, SchemaRepo, Scope, Storage, StorageError};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -84,16 +84,12 @@ struct Postgres {
     pool: PgPool,
 }
 
-/// Which rows of tenant-owned tables a transaction may see (see the 0004 migration).
-#[derive(Debug, Clone, Copy)]
-enum Scope<'a> {
-    /// One tenant's rows: every tenant-scoped operation.
-    Tenant(&'a str),
-    /// Every tenant's rows: only for lookups that cannot know the tenant in advance.
-    Platform,
-}
-
 impl Postgres {
+    /// The same as [`Postgres::begin`]: the name the shared repository code calls.
+    async fn begin_in(&self, scope: Scope<'_>) -> Result<Transaction<'static, Db>, StorageError> {
+        self.begin(scope).await
+    }
+
     /// Starts a transaction scoped for row-level security. The setting is transaction-local,
     /// so a pooled connection never carries one request's scope into the next.
     async fn begin(&self, scope: Scope<'_>) -> Result<Transaction<'static, Db>, StorageError> {

@@ -68,6 +68,15 @@ impl Sqlite {
     async fn begin(&self) -> Result<Transaction<'static, Db>, StorageError> {
         self.pool.begin().await.map_err(classify_plain)
     }
+
+    /// A transaction for the shared repository code; SQLite has no row-level security, so
+    /// the scope only documents intent here.
+    async fn begin_in(
+        &self,
+        _scope: super::Scope<'_>,
+    ) -> Result<Transaction<'static, Db>, StorageError> {
+        self.begin().await
+    }
 }
 
 async fn commit(tx: Transaction<'static, Db>) -> Result<(), StorageError> {
