@@ -7,11 +7,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
-use super::extract::{Json, Query};
+use super::extract::{Json, Query, page};
 use super::response::{ok, top_level};
 use super::routes::{Access, Routes};
 use super::session::CurrentUser;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::notifications::time_ago;
 use crate::state::AppState;
 use crate::storage::inbound::Notification;
@@ -75,12 +75,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
-    if !(1..=100).contains(&q.limit) {
-        errors.push(FieldError::query("limit", "must be between 1 and 100"));
-    }
-    if q.offset < 0 {
-        errors.push(FieldError::query("offset", "must not be negative"));
-    }
+    let (limit, offset) = page(q.limit, q.offset, 100, &mut errors);
     if !errors.is_empty() {
         return Err(Error::Validation(errors).into());
     }
@@ -90,8 +85,8 @@ async fn list(
             &session.tenant.id,
             &session.user.id,
             q.unread_only,
-            q.limit as u32,
-            q.offset as u32,
+            limit,
+            offset,
         )
         .await?;
     let now = Utc::now();

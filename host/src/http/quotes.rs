@@ -8,11 +8,11 @@ use serde_json::{Value, json};
 
 use super::auth::{ClientKey, per_address};
 use super::error::ApiError;
-use super::extract::{Json, Query};
+use super::extract::{Json, Query, page};
 use super::response::{ok, top_level};
 use super::routes::{Access, Routes};
 use super::session::CurrentUser;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::quotes::generate::{Inquiry, major};
 use crate::quotes::{Generated, LineItem, Options, QuotePatch, Unquoted, normalise_status};
 use crate::state::AppState;
@@ -102,12 +102,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
-    if !(1..=100).contains(&q.limit) {
-        errors.push(FieldError::query("limit", "must be between 1 and 100"));
-    }
-    if q.offset < 0 {
-        errors.push(FieldError::query("offset", "must not be negative"));
-    }
+    let (limit, offset) = page(q.limit, q.offset, 100, &mut errors);
     if !errors.is_empty() {
         return Err(Error::Validation(errors).into());
     }
@@ -120,8 +115,8 @@ async fn list(
                 status: nonempty(q.status),
                 customer_email: nonempty(q.customer_email),
                 search: nonempty(q.search),
-                limit: q.limit as u32,
-                offset: q.offset as u32,
+                limit,
+                offset,
             },
         )
         .await?;

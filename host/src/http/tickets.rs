@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::extract::{Json, Query};
+use super::extract::{Json, Query, page};
 use super::response::{ok, top_level};
 use super::routes::{Access, Routes};
 use super::session::CurrentUser;
@@ -94,12 +94,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
-    if !(1..=100).contains(&q.limit) {
-        errors.push(FieldError::query("limit", "must be between 1 and 100"));
-    }
-    if q.offset < 0 {
-        errors.push(FieldError::query("offset", "must not be negative"));
-    }
+    let (limit, offset) = page(q.limit, q.offset, 100, &mut errors);
     let status = q.status.filter(|s| !s.is_empty());
     if status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
         errors.push(FieldError::query(
@@ -124,8 +119,8 @@ async fn list(
     let query = TicketQuery {
         status,
         priority,
-        limit: q.limit as u32,
-        offset: q.offset as u32,
+        limit,
+        offset,
     };
     let (tickets, stats) = tokio::try_join!(
         state.tickets.list(tenant_id, &query),
