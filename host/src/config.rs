@@ -101,6 +101,167 @@ pub struct Config {
     pub mail: MailConfig,
     /// How emails arrive and are processed (`[inbound]` in the file; `CARAVAN_INBOUND_*`).
     pub inbound: InboundConfig,
+    /// Where files (PDFs, inbound posts, plugin binaries, logos) are kept (`[object_store]` in
+    /// the file; `CARAVAN_OBJECT_STORE`, `CARAVAN_GCS_*`).
+    pub object_store: ObjectStoreConfig,
+}
+
+/// Which object store keeps Caravan's files.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectStoreBackend {
+    /// A directory on this host (`<data_dir>/objects`): one host, or a shared volume.
+    #[default]
+    Local,
+    /// A Google Cloud Storage bucket, shared by every host of a deployment.
+    Gcs,
+}
+
+impl ObjectStoreBackend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Gcs => "gcs",
+        }
+    }
+}
+
+/// Object storage: the backend and, for GCS, its bucket, credentials and retry budget.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObjectStoreConfig {
+    /// `local` or `gcs` (`CARAVAN_OBJECT_STORE`).
+    pub backend: ObjectStoreBackend,
+    /// Used when `backend` is `gcs` (`[object_store.gcs]` in the file).
+    pub gcs: GcsConfig,
+}
+
+impl ObjectStoreConfig {
+    /// Rejects a GCS configuration that could not work, so that it stops the server at
+    /// start-up rather than at the first file.
+    pub fn check(&self) -> Result<(), String> {
+        match self.backend {
+            ObjectStoreBackend::Local => Ok(()),
+            ObjectStoreBackend::Gcs => self.gcs.check(),
+        }
+    }
+}
+
+/// Google's endpoint for Cloud Storage (the XML API object_store speaks).
+pub const DEFAULT_GCS_BASE_URL: &str = "https://storage.googleapis.com";
+
+/// A Google Cloud Storage bucket and how to reach it.
+///
+/// Credentials, in order: the service-account key itself, the path of a service-account key
+/// file, else Google's application-default credentials (the gcloud file in the home
+/// directory, or the metadata server on GCE/GKE). `anonymous` sends none at all.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GcsConfig {
+    /// The bucket (`CARAVAN_GCS_BUCKET`); required with the `gcs` backend.
+    pub bucket: Option<String>,
+    /// Path of a service-account key file (`GOOGLE_APPLICATION_CREDENTIALS`).
+    pub service_account_path: Option<PathBuf>,
+    /// A service-account key, the JSON itself (`CARAVAN_GCS_SERVICE_ACCOUNT_KEY`).
+    pub service_account_key: Option<Secret>,
+    /// Where the API lives (`CARAVAN_GCS_BASE_URL`); tests point it at a local fake.
+    pub base_url: String,
+    /// Send requests without credentials (`CARAVAN_GCS_ANONYMOUS`): for a local emulator
+    /// or fake, never for a real bucket.
+    pub anonymous: bool,
+    /// Retries of one request after its first attempt (`CARAVAN_GCS_MAX_RETRIES`); server
+    /// errors (5xx), 408, 429 and connection failures are retried.
+    pub max_retries: u32,
+    /// Wait before the first retry; each further one waits a random time up to twice the
+    /// previous wait (`CARAVAN_GCS_INITIAL_BACKOFF_MS`).
+    pub initial_backoff_ms: u64,
+    /// Longest wait between two attempts (`CARAVAN_GCS_MAX_BACKOFF_MS`).
+    pub max_backoff_ms: u64,
+    /// No retry starts once this much time has passed since the first attempt
+    /// (`CARAVAN_GCS_RETRY_TIMEOUT_MS`).
+    pub retry_timeout_ms: u64,
+    /// How long one attempt may take, connection and whole answer included
+    /// (`CARAVAN_GCS_REQUEST_TIMEOUT_MS`).
+    pub request_timeout_ms: u64,
+}
+
+impl Default for GcsConfig {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            service_account_path: None,
+            service_account_key: None,
+            base_url: DEFAULT_GCS_BASE_URL.to_owned(),
+            anonymous: false,
+            max_retries: 5,
+            initial_backoff_ms: 100,
+            max_backoff_ms: 5_000,
+            retry_timeout_ms: 30_000,
+            request_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl GcsConfig {
+    /// The rules a usable GCS configuration follows, each stated in its message.
+    pub fn check(&self) -> Result<(), String> {
+        if self.bucket.as_deref().is_none_or(|b| b.trim().is_empty()) {
+            return Err("object store `gcs` needs CARAVAN_GCS_BUCKET \
+                        (or `bucket` in [object_store.gcs])"
+                .into());
+        }
+        let has_key = self.service_account_key.is_some();
+        let has_path = self.service_account_path.is_some();
+        if has_key && has_path {
+            return Err("set either GOOGLE_APPLICATION_CREDENTIALS or \
+                        CARAVAN_GCS_SERVICE_ACCOUNT_KEY, not both"
+                .into());
+        }
+        if self.anonymous && (has_key || has_path) {
+            return Err(
+                "CARAVAN_GCS_ANONYMOUS sends no credentials; unset it or unset \
+                        GOOGLE_APPLICATION_CREDENTIALS / CARAVAN_GCS_SERVICE_ACCOUNT_KEY"
+                    .into(),
+            );
+        }
+        let url = self.base_url.as_str();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!(
+                "CARAVAN_GCS_BASE_URL must be an http(s) URL, got `{url}`"
+            ));
+        }
+        if self.initial_backoff_ms == 0 {
+            return Err("CARAVAN_GCS_INITIAL_BACKOFF_MS must be at least 1".into());
+        }
+        if self.max_backoff_ms < self.initial_backoff_ms {
+            return Err(format!(
+                "CARAVAN_GCS_MAX_BACKOFF_MS ({}) must not be below \
+                 CARAVAN_GCS_INITIAL_BACKOFF_MS ({})",
+                self.max_backoff_ms, self.initial_backoff_ms
+            ));
+        }
+        if self.request_timeout_ms == 0 {
+            return Err("CARAVAN_GCS_REQUEST_TIMEOUT_MS must be more than 0".into());
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for GcsConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GcsConfig")
+            .field("bucket", &self.bucket)
+            .field("service_account_path", &self.service_account_path)
+            .field("service_account_key", &self.service_account_key)
+            .field("base_url", &redact_url(&self.base_url))
+            .field("anonymous", &self.anonymous)
+            .field("max_retries", &self.max_retries)
+            .field("initial_backoff_ms", &self.initial_backoff_ms)
+            .field("max_backoff_ms", &self.max_backoff_ms)
+            .field("retry_timeout_ms", &self.retry_timeout_ms)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .finish()
+    }
 }
 
 /// The inbound-email webhook and the worker that processes what it stores.
@@ -386,6 +547,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
             inbound: InboundConfig::default(),
+            object_store: ObjectStoreConfig::default(),
         }
     }
 }
@@ -420,6 +582,8 @@ pub enum ConfigError {
     Env { var: &'static str, message: String },
     #[error("invalid mail configuration: {0}")]
     Mail(String),
+    #[error("invalid object storage configuration: {0}")]
+    ObjectStore(String),
 }
 
 /// Reads one environment variable; anything implementing [`EnvSource`] can stand in for the
@@ -456,6 +620,10 @@ impl Config {
         };
         config.apply_env(env)?;
         config.mail.check().map_err(ConfigError::Mail)?;
+        config
+            .object_store
+            .check()
+            .map_err(ConfigError::ObjectStore)?;
         Ok(config)
     }
 
@@ -592,6 +760,54 @@ impl Config {
         if let Some(v) = env.var("CARAVAN_SENDGRID_BASE_URL") {
             self.mail.sendgrid_base_url = v.trim().trim_end_matches('/').to_owned();
         }
+        self.apply_object_store_env(env)
+    }
+
+    fn apply_object_store_env(&mut self, env: &impl EnvSource) -> Result<(), ConfigError> {
+        let store = &mut self.object_store;
+        if let Some(v) = env.var("CARAVAN_OBJECT_STORE") {
+            store.backend = match v.trim() {
+                "local" => ObjectStoreBackend::Local,
+                "gcs" => ObjectStoreBackend::Gcs,
+                other => {
+                    return Err(ConfigError::Env {
+                        var: "CARAVAN_OBJECT_STORE",
+                        message: format!("expected `local` or `gcs`, got `{other}`"),
+                    });
+                }
+            };
+        }
+        let gcs = &mut store.gcs;
+        if let Some(v) = env.var("CARAVAN_GCS_BUCKET") {
+            gcs.bucket = Some(v.trim().to_owned());
+        }
+        if let Some(v) = env.var("GOOGLE_APPLICATION_CREDENTIALS") {
+            gcs.service_account_path = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_SERVICE_ACCOUNT_KEY") {
+            gcs.service_account_key = Some(Secret(v));
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_BASE_URL") {
+            gcs.base_url = v.trim().trim_end_matches('/').to_owned();
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_ANONYMOUS") {
+            gcs.anonymous = parse("CARAVAN_GCS_ANONYMOUS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_MAX_RETRIES") {
+            gcs.max_retries = parse("CARAVAN_GCS_MAX_RETRIES", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_INITIAL_BACKOFF_MS") {
+            gcs.initial_backoff_ms = parse("CARAVAN_GCS_INITIAL_BACKOFF_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_MAX_BACKOFF_MS") {
+            gcs.max_backoff_ms = parse("CARAVAN_GCS_MAX_BACKOFF_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_RETRY_TIMEOUT_MS") {
+            gcs.retry_timeout_ms = parse("CARAVAN_GCS_RETRY_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_REQUEST_TIMEOUT_MS") {
+            gcs.request_timeout_ms = parse("CARAVAN_GCS_REQUEST_TIMEOUT_MS", &v)?;
+        }
         Ok(())
     }
 
@@ -656,6 +872,7 @@ impl fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("mail", &self.mail)
             .field("inbound", &self.inbound)
+            .field("object_store", &self.object_store)
             .finish()
     }
 }
@@ -751,6 +968,12 @@ mod tests {
                     "smtp://mailer:smtp-pass@mail.internal:587",
                 ),
                 ("SENDGRID_API_KEY", "SG.sendgrid-key"),
+                ("CARAVAN_OBJECT_STORE", "gcs"),
+                ("CARAVAN_GCS_BUCKET", "caravan-files"),
+                (
+                    "CARAVAN_GCS_SERVICE_ACCOUNT_KEY",
+                    r#"{"private_key": "-----BEGIN PRIVATE KEY-----gcs-key-material"}"#,
+                ),
             ]),
         )
         .unwrap();
@@ -763,6 +986,7 @@ mod tests {
             "jwt-secret-value",
             "smtp-pass",
             "sendgrid-key",
+            "gcs-key-material",
         ] {
             assert!(!shown.contains(secret), "{secret} leaked: {shown}");
         }
@@ -818,5 +1042,109 @@ mod tests {
         assert_eq!(config.mail.max_attempts, 5);
         assert_eq!(config.mail.attempt_timeout_ms, 2000);
         assert_eq!(config.mail.initial_backoff_ms, 500);
+    }
+
+    #[test]
+    fn object_storage_defaults_to_the_local_directory_and_reads_the_gcs_variables() {
+        let config = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(config.object_store.backend, ObjectStoreBackend::Local);
+        let gcs = &config.object_store.gcs;
+        assert_eq!(gcs.base_url, "https://storage.googleapis.com");
+        assert_eq!(
+            (
+                gcs.max_retries,
+                gcs.initial_backoff_ms,
+                gcs.max_backoff_ms,
+                gcs.retry_timeout_ms,
+                gcs.request_timeout_ms
+            ),
+            (5, 100, 5_000, 30_000, 10_000)
+        );
+
+        let config = Config::load(
+            None,
+            &env(&[
+                ("CARAVAN_OBJECT_STORE", "gcs"),
+                ("CARAVAN_GCS_BUCKET", "caravan-files"),
+                ("GOOGLE_APPLICATION_CREDENTIALS", "/secrets/gcs.json"),
+                ("CARAVAN_GCS_BASE_URL", "http://127.0.0.1:4443/"),
+                ("CARAVAN_GCS_MAX_RETRIES", "2"),
+                ("CARAVAN_GCS_INITIAL_BACKOFF_MS", "10"),
+                ("CARAVAN_GCS_MAX_BACKOFF_MS", "50"),
+                ("CARAVAN_GCS_RETRY_TIMEOUT_MS", "1000"),
+                ("CARAVAN_GCS_REQUEST_TIMEOUT_MS", "500"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.object_store.backend, ObjectStoreBackend::Gcs);
+        let gcs = &config.object_store.gcs;
+        assert_eq!(gcs.bucket.as_deref(), Some("caravan-files"));
+        assert_eq!(
+            gcs.service_account_path.as_deref(),
+            Some(Path::new("/secrets/gcs.json"))
+        );
+        assert_eq!(gcs.base_url, "http://127.0.0.1:4443");
+        assert_eq!(
+            (
+                gcs.max_retries,
+                gcs.initial_backoff_ms,
+                gcs.max_backoff_ms,
+                gcs.retry_timeout_ms,
+                gcs.request_timeout_ms
+            ),
+            (2, 10, 50, 1000, 500)
+        );
+    }
+
+    #[test]
+    fn the_gcs_backend_without_a_bucket_stops_start_up_naming_the_variable() {
+        let err = Config::load(None, &env(&[("CARAVAN_OBJECT_STORE", "gcs")])).unwrap_err();
+        assert!(err.to_string().contains("CARAVAN_GCS_BUCKET"), "{err}");
+        let err = Config::load(None, &env(&[("CARAVAN_OBJECT_STORE", "s3")])).unwrap_err();
+        assert!(err.to_string().contains("CARAVAN_OBJECT_STORE"), "{err}");
+        let err = Config::load(
+            None,
+            &env(&[
+                ("CARAVAN_OBJECT_STORE", "gcs"),
+                ("CARAVAN_GCS_BUCKET", "b"),
+                ("GOOGLE_APPLICATION_CREDENTIALS", "/secrets/gcs.json"),
+                ("CARAVAN_GCS_SERVICE_ACCOUNT_KEY", "{}"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = Config::load(
+            None,
+            &env(&[
+                ("CARAVAN_OBJECT_STORE", "gcs"),
+                ("CARAVAN_GCS_BUCKET", "b"),
+                ("CARAVAN_GCS_INITIAL_BACKOFF_MS", "0"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("CARAVAN_GCS_INITIAL_BACKOFF_MS"),
+            "{err}"
+        );
+        // The local backend ignores GCS settings it does not use.
+        Config::load(None, &env(&[("CARAVAN_GCS_INITIAL_BACKOFF_MS", "0")])).unwrap();
+    }
+
+    #[test]
+    fn the_object_store_table_configures_gcs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caravan.toml");
+        std::fs::write(
+            &path,
+            "[object_store]\nbackend = \"gcs\"\n\n[object_store.gcs]\nbucket = \"files\"\n\
+             service_account_key = \"{}\"\nretry_timeout_ms = 2000\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&path), &env(&[])).unwrap();
+        assert_eq!(config.object_store.backend, ObjectStoreBackend::Gcs);
+        assert_eq!(config.object_store.gcs.bucket.as_deref(), Some("files"));
+        assert_eq!(config.object_store.gcs.retry_timeout_ms, 2000);
+        assert_eq!(config.object_store.gcs.max_retries, 5);
+        assert!(config.object_store.gcs.service_account_key.is_some());
     }
 }

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::blobs::BlobError;
 use crate::storage::StorageError;
 
 /// One invalid input, in the `{loc, msg, type}` shape the dashboard joins into a message.
@@ -79,6 +80,25 @@ impl Error {
         if err.is_unavailable() {
             Self::Unavailable(
                 "Database temporarily unavailable. Please try again shortly.".to_owned(),
+            )
+        } else {
+            Self::Internal {
+                operation,
+                cause: err.into(),
+            }
+        }
+    }
+}
+
+impl Error {
+    /// Wraps an object-storage failure: an outage (the store's retries already spent) is
+    /// logged with its cause and answered with a generic 503 sentence, since the cause names
+    /// the bucket and its URLs; anything else is internal.
+    pub fn blobs(operation: &'static str, err: BlobError) -> Self {
+        if err.is_unavailable() {
+            tracing::error!(operation, error = %err, "object storage unavailable");
+            Self::Unavailable(
+                "File storage temporarily unavailable. Please try again shortly.".to_owned(),
             )
         } else {
             Self::Internal {

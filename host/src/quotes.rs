@@ -234,7 +234,10 @@ impl QuoteService {
             Ok(quote) => quote,
             Err(unquoted) => return Ok(Err(unquoted)),
         };
-        let quote = self.ensure_pdf(tenant, &quote).await?;
+        // With an inbound message, `create` may have returned that message's earlier quote,
+        // which must stay; otherwise the quote is this request's own.
+        let fresh = options.inbound_message_id.is_none();
+        let quote = self.file_pdf(tenant, quote, fresh).await?;
         let (quote, email_sent, email_error) = if options.send_email && !options.save_as_draft {
             match self.send(tenant, &quote, None).await {
                 Ok(q) => (q, true, None),
@@ -510,7 +513,7 @@ impl QuoteService {
             accepted_at: None,
         };
         let quote = self.insert(quote).await?;
-        let quote = self.ensure_pdf(tenant, &quote).await?;
+        let quote = self.file_pdf(tenant, quote, true).await?;
         let (quote, email_sent, email_error) = if options.send_email && !options.save_as_draft {
             match self.send(tenant, &quote, None).await {
                 Ok(q) => (q, true, None),
@@ -561,12 +564,32 @@ impl QuoteService {
         self.blobs
             .put(&path, Bytes::from(bytes))
             .await
-            .map_err(|e| Error::Unavailable(format!("could not store the quote PDF: {e}")))?;
+            .map_err(|e| Error::blobs("storing the quote PDF", e))?;
         self.modify(&tenant.id, &quote.id, |q| {
             q.pdf_object = Some(path.to_string());
             Ok(())
         })
         .await
+    }
+
+    /// [`Self::ensure_pdf`] for a quote just made by the caller. When object storage is
+    /// unavailable and the quote is `fresh` (made by this request), the quote row is removed
+    /// again: the request fails as a whole, records nothing, and a retry makes one quote.
+    async fn file_pdf(&self, tenant: &Tenant, quote: Quote, fresh: bool) -> Result<Quote> {
+        match self.ensure_pdf(tenant, &quote).await {
+            Err(e @ Error::Unavailable(_)) if fresh => {
+                if let Err(cleanup) = self.repo.delete_quote(&tenant.id, &quote.id).await {
+                    tracing::warn!(
+                        tenant_id = %tenant.id,
+                        quote_id = %quote.quote_id,
+                        error = %cleanup,
+                        "could not remove a quote whose PDF was not stored"
+                    );
+                }
+                Err(e)
+            }
+            other => other,
+        }
     }
 
     /// The PDF bytes of a quote: stored ones, else rendered (and not stored) now.

@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::accounts::tokens::JwtKeys;
 use crate::accounts::{AccountService, AuthSettings};
 use crate::blobs::Blobs;
-use crate::config::{Config, redact_url};
+use crate::config::{Config, ObjectStoreBackend, redact_url};
 use crate::crm::CrmService;
 use crate::inbound::InboundService;
 use crate::mail::Mailer;
@@ -70,8 +70,16 @@ impl AppState {
     /// Assembles the services on an already migrated database.
     pub fn with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
         crate::tls::install_crypto_provider();
-        let blobs =
-            Blobs::local(&config.data_dir.join("objects")).context("opening the object store")?;
+        let blobs = match config.object_store.backend {
+            ObjectStoreBackend::Local => Blobs::local(&config.data_dir.join("objects")),
+            ObjectStoreBackend::Gcs => Blobs::gcs(&config.object_store.gcs),
+        }
+        .with_context(|| {
+            format!(
+                "opening the object store ({})",
+                config.object_store.backend.as_str()
+            )
+        })?;
         let metrics = Arc::new(Metrics::new());
         let redis = match &config.redis_url {
             Some(url) => {

@@ -358,7 +358,7 @@ impl TenantService {
         self.blobs
             .put(&path, bytes)
             .await
-            .map_err(|e| Error::Unavailable(format!("could not store the logo: {e}")))
+            .map_err(|e| Error::blobs("storing the logo", e))
     }
 
     /// The tenant's logo, when it has one.
@@ -483,10 +483,7 @@ impl TenantService {
             .blobs
             .delete_tenant(id)
             .await
-            .map_err(|e| Error::Internal {
-                operation: "deleting the tenant's files",
-                cause: e.into(),
-            })?;
+            .map_err(|e| Error::blobs("deleting the tenant's files", e))?;
         let deleted = self
             .repo
             .delete(id)
@@ -507,10 +504,7 @@ impl TenantService {
                 self.blobs
                     .delete(&path)
                     .await
-                    .map_err(|e| Error::Internal {
-                        operation: "deleting the tenant's plugin binaries",
-                        cause: e.into(),
-                    })?;
+                    .map_err(|e| Error::blobs("deleting the tenant's plugin binaries", e))?;
                 objects += 1;
             }
         }

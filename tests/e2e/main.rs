@@ -11,6 +11,7 @@ mod default_plugins;
 mod email_parser_budget;
 mod inbound_email;
 mod isolation;
+mod object_storage;
 mod outages;
 mod outbound_email;
 mod plugin_registry;

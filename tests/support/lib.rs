@@ -13,6 +13,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod fake_gcs;
 pub mod sendgrid;
 
 pub use axum::Router;

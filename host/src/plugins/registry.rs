@@ -177,7 +177,7 @@ impl PluginService {
             .blobs
             .get(&blob_path(&version.sha256))
             .await
-            .map_err(|e| Error::Unavailable(format!("plugin binary unavailable: {e}")))?;
+            .map_err(|e| Error::blobs("loading the plugin binary", e))?;
         self.compile(version.slot, bytes)
             .await
             .map_err(|e| Error::Internal {
@@ -484,7 +484,7 @@ impl PluginService {
         self.blobs
             .put(&blob_path(&compiled.sha256), bytes.clone())
             .await
-            .map_err(|e| Error::Unavailable(format!("could not store the component: {e}")))?;
+            .map_err(|e| Error::blobs("storing the component", e))?;
         let version = PluginVersion {
             id: uuid::Uuid::new_v4().to_string(),
             tenant_id: tenant.id.clone(),
