@@ -618,7 +618,7 @@ async fn a_worker_that_dies_between_steps_is_resumed_without_repeating_anything(
     ];
     for backend in backends() {
         for step in steps {
-            let app = TestApp::with_config(backend, |c| c.inbound.lease_secs = 2).await;
+            let app = TestApp::with_config(backend, |c| c.inbound.lease_secs = 3).await;
             let login = app.sunbird().await;
             app.import_sample_rates(&login).await;
             app.request(axum::http::Method::PATCH, "/api/v1/admin/tenants/sunbird")
@@ -630,7 +630,7 @@ async fn a_worker_that_dies_between_steps_is_resumed_without_repeating_anything(
             app.create_user("sunbird", "second@sunbird.example", "consultant")
                 .await;
             // A second host on the same database: the one that takes over.
-            let other = app.second_host(|c| c.inbound.lease_secs = 2).await;
+            let other = app.second_host(|c| c.inbound.lease_secs = 3).await;
             // Compiled up front, so that no step outlasts the short lease of this test.
             for slot in caravan::plugins::Slot::ALL {
                 app.state.plugins.default_component(slot).await.unwrap();
@@ -645,7 +645,7 @@ async fn a_worker_that_dies_between_steps_is_resumed_without_repeating_anything(
             assert!(app.state.inbound.drain().await.is_err());
             // While its lease holds, nobody else takes the message.
             assert_eq!(other.state.inbound.drain().await.unwrap(), 0);
-            tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
             // A restarted host picks it up once the lease is over and finishes it.
             assert_eq!(other.state.inbound.drain().await.unwrap(), 1, "{step}");
             let ctx = format!("{backend:?} crash after {step}");
