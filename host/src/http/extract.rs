@@ -177,6 +177,24 @@ impl<S: Send + Sync> FromRequest<S> for Body {
     }
 }
 
+/// `limit` and `offset` of a list request, checked against the list's cap: each broken rule
+/// is pushed to `errors` (so they are reported with the list's other query errors).
+pub fn page(limit: i64, offset: i64, max: i64, errors: &mut Vec<FieldError>) -> (u32, u32) {
+    if !(1..=max).contains(&limit) {
+        errors.push(FieldError::query(
+            "limit",
+            format!("must be between 1 and {max}"),
+        ));
+    }
+    if offset < 0 {
+        errors.push(FieldError::query("offset", "must not be negative"));
+    }
+    (
+        limit.clamp(1, max) as u32,
+        offset.clamp(0, i64::from(u32::MAX)) as u32,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,22 +255,4 @@ mod tests {
         assert!(!is_json("text/plain"));
         assert!(!is_json("multipart/form-data; boundary=x"));
     }
-}
-
-/// `limit` and `offset` of a list request, checked against the list's cap: each broken rule
-/// is pushed to `errors` (so they are reported with the list's other query errors).
-pub fn page(limit: i64, offset: i64, max: i64, errors: &mut Vec<FieldError>) -> (u32, u32) {
-    if !(1..=max).contains(&limit) {
-        errors.push(FieldError::query(
-            "limit",
-            format!("must be between 1 and {max}"),
-        ));
-    }
-    if offset < 0 {
-        errors.push(FieldError::query("offset", "must not be negative"));
-    }
-    (
-        limit.clamp(1, max) as u32,
-        offset.clamp(0, i64::from(u32::MAX)) as u32,
-    )
 }
