@@ -104,6 +104,94 @@ pub struct Config {
     /// Where files (PDFs, inbound posts, plugin binaries, logos) are kept (`[object_store]` in
     /// the file; `CARAVAN_OBJECT_STORE`, `CARAVAN_GCS_*`).
     pub object_store: ObjectStoreConfig,
+    /// The OpenAI clients: base URL, models, deadlines, retries and circuit breaker (`[ai]` in
+    /// the file; `CARAVAN_OPENAI_BASE_URL`, `CARAVAN_OPENAI_CHAT_MODEL`,
+    /// `CARAVAN_OPENAI_EMBEDDING_MODEL`).
+    pub ai: AiConfig,
+}
+
+/// The OpenAI-compatible upstream and how Caravan protects itself from it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AiConfig {
+    /// The API root, `/v1` included, no trailing slash (`CARAVAN_OPENAI_BASE_URL`).
+    pub base_url: String,
+    /// Model for chat completions (`CARAVAN_OPENAI_CHAT_MODEL`).
+    pub chat_model: String,
+    /// Model for embeddings (`CARAVAN_OPENAI_EMBEDDING_MODEL`).
+    pub embedding_model: String,
+    /// Length of the vectors asked of the embedding model.
+    pub embedding_dimensions: u32,
+    /// Length of the vectors of the local embedder (the offline fallback).
+    pub local_embedding_dimensions: usize,
+    /// Deadline of one chat call, every attempt and wait included.
+    pub chat_timeout_ms: u64,
+    /// Deadline of one embeddings call, every attempt and wait included.
+    pub embed_timeout_ms: u64,
+    /// Attempts per call, the first included (at least 1).
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; it doubles for each further one (with jitter).
+    pub initial_backoff_ms: u64,
+    /// Longest wait between attempts, and the longest `Retry-After` that is waited for.
+    pub max_backoff_ms: u64,
+    /// Consecutive failed requests after which the circuit opens.
+    pub breaker_failures: u32,
+    /// How long the circuit stays open the first time before a trial request (half-open);
+    /// up to half as long again, at random.
+    pub breaker_open_min_ms: u64,
+    /// Cap on the open period, which doubles while trial requests keep failing.
+    pub breaker_open_max_ms: u64,
+}
+
+impl Default for AiConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openai.com/v1".to_owned(),
+            chat_model: "gpt-4o-mini".to_owned(),
+            embedding_model: "text-embedding-3-small".to_owned(),
+            embedding_dimensions: 1536,
+            local_embedding_dimensions: 384,
+            chat_timeout_ms: 20_000,
+            embed_timeout_ms: 10_000,
+            max_attempts: 3,
+            initial_backoff_ms: 250,
+            max_backoff_ms: 5_000,
+            breaker_failures: 5,
+            breaker_open_min_ms: 10_000,
+            breaker_open_max_ms: 60_000,
+        }
+    }
+}
+
+impl AiConfig {
+    /// Rejects settings that could never make a call, so that they stop the server at
+    /// start-up.
+    pub fn check(&self) -> Result<(), String> {
+        let url = self.base_url.as_str();
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!(
+                "CARAVAN_OPENAI_BASE_URL must be an http(s) URL, got `{url}`"
+            ));
+        }
+        if self.max_attempts == 0 {
+            return Err("ai max_attempts must be at least 1".into());
+        }
+        if self.chat_timeout_ms == 0 || self.embed_timeout_ms == 0 {
+            return Err("ai chat_timeout_ms and embed_timeout_ms must be more than 0".into());
+        }
+        if self.breaker_failures == 0 {
+            return Err("ai breaker_failures must be at least 1".into());
+        }
+        if self.breaker_open_min_ms == 0 || self.breaker_open_max_ms < self.breaker_open_min_ms {
+            return Err(
+                "ai breaker_open_min_ms must be more than 0 and at most breaker_open_max_ms".into(),
+            );
+        }
+        if self.local_embedding_dimensions == 0 || self.embedding_dimensions == 0 {
+            return Err("ai embedding dimensions must be more than 0".into());
+        }
+        Ok(())
+    }
 }
 
 /// Which object store keeps Caravan's files.
@@ -548,6 +636,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             inbound: InboundConfig::default(),
             object_store: ObjectStoreConfig::default(),
+            ai: AiConfig::default(),
         }
     }
 }
@@ -584,6 +673,8 @@ pub enum ConfigError {
     Mail(String),
     #[error("invalid object storage configuration: {0}")]
     ObjectStore(String),
+    #[error("invalid AI configuration: {0}")]
+    Ai(String),
 }
 
 /// Reads one environment variable; anything implementing [`EnvSource`] can stand in for the
@@ -620,6 +711,7 @@ impl Config {
         };
         config.apply_env(env)?;
         config.mail.check().map_err(ConfigError::Mail)?;
+        config.ai.check().map_err(ConfigError::Ai)?;
         config
             .object_store
             .check()
@@ -656,6 +748,15 @@ impl Config {
         }
         if let Some(v) = env.var("OPENAI_API_KEY") {
             self.openai_api_key = Some(Secret(v));
+        }
+        if let Some(v) = env.var("CARAVAN_OPENAI_BASE_URL") {
+            self.ai.base_url = v.trim().trim_end_matches('/').to_owned();
+        }
+        if let Some(v) = env.var("CARAVAN_OPENAI_CHAT_MODEL") {
+            self.ai.chat_model = v.trim().to_owned();
+        }
+        if let Some(v) = env.var("CARAVAN_OPENAI_EMBEDDING_MODEL") {
+            self.ai.embedding_model = v.trim().to_owned();
         }
         if let Some(v) = env.var("CARAVAN_JWT_SECRET") {
             self.jwt_secret = Some(Secret(v));
@@ -873,6 +974,7 @@ impl fmt::Debug for Config {
             .field("mail", &self.mail)
             .field("inbound", &self.inbound)
             .field("object_store", &self.object_store)
+            .field("ai", &self.ai)
             .finish()
     }
 }
@@ -932,6 +1034,43 @@ mod tests {
             config.cors_origins,
             vec!["https://a.test", "https://b.test"]
         );
+    }
+
+    #[test]
+    fn ai_settings_come_from_the_ai_table_and_the_openai_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caravan.toml");
+        std::fs::write(
+            &path,
+            "[ai]\nchat_model = \"from-file\"\nmax_attempts = 5\nbreaker_failures = 2\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&path),
+            &env(&[
+                ("CARAVAN_OPENAI_BASE_URL", "http://127.0.0.1:9999/v1/"),
+                ("CARAVAN_OPENAI_EMBEDDING_MODEL", "embed-test"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.ai.base_url, "http://127.0.0.1:9999/v1");
+        assert_eq!(config.ai.chat_model, "from-file");
+        assert_eq!(config.ai.embedding_model, "embed-test");
+        assert_eq!(config.ai.max_attempts, 5);
+        assert_eq!(config.ai.breaker_failures, 2);
+        assert_eq!(config.ai.chat_timeout_ms, 20_000);
+        assert_eq!(config.ai.local_embedding_dimensions, 384);
+        let defaults = Config::load(None, &env(&[])).unwrap();
+        assert_eq!(defaults.ai.base_url, "https://api.openai.com/v1");
+        assert_eq!(defaults.ai.chat_model, "gpt-4o-mini");
+        assert_eq!(defaults.ai.embedding_model, "text-embedding-3-small");
+    }
+
+    #[test]
+    fn ai_settings_that_could_never_call_stop_start_up() {
+        let err =
+            Config::load(None, &env(&[("CARAVAN_OPENAI_BASE_URL", "api.openai.com")])).unwrap_err();
+        assert!(err.to_string().contains("CARAVAN_OPENAI_BASE_URL"), "{err}");
     }
 
     #[test]

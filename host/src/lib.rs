@@ -4,6 +4,7 @@
 //! The binary (`caravan`) is a thin wrapper over [`cli`]; tests drive [`app`] directly.
 
 pub mod accounts;
+pub mod ai;
 pub mod blobs;
 pub mod cli;
 pub mod config;
@@ -22,6 +23,7 @@ pub mod quotes;
 pub mod ratelimit;
 pub mod rates;
 pub mod redis;
+pub mod retry;
 pub mod server;
 pub mod state;
 pub mod storage;

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
 
 /// Every metric the host exports, registered in its own registry so tests can run several
 /// hosts in one process.
@@ -15,6 +17,10 @@ pub struct Metrics {
     redis_up: IntGauge,
     plugin_calls: IntCounterVec,
     plugin_fuel: HistogramVec,
+    upstream_circuit: IntGaugeVec,
+    upstream_calls: IntCounterVec,
+    upstream_retries: IntCounterVec,
+    upstream_failures: IntCounterVec,
 }
 
 impl Metrics {
@@ -66,12 +72,50 @@ impl Metrics {
             &["slot"],
         )
         .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let upstream_circuit = IntGaugeVec::new(
+            Opts::new(
+                "caravan_upstream_circuit_state",
+                "Circuit breaker of each upstream: 0 closed, 1 half-open, 2 open",
+            ),
+            &["upstream"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let upstream_calls = IntCounterVec::new(
+            Opts::new(
+                "caravan_upstream_calls_total",
+                "Calls to an upstream by operation and outcome (ok, rejected, unavailable, \
+                 invalid_response, circuit_open, not_configured)",
+            ),
+            &["upstream", "operation", "outcome"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let upstream_retries = IntCounterVec::new(
+            Opts::new(
+                "caravan_upstream_retries_total",
+                "Further attempts made after a transient upstream failure",
+            ),
+            &["upstream", "operation"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
+        let upstream_failures = IntCounterVec::new(
+            Opts::new(
+                "caravan_upstream_failures_total",
+                "Failed upstream requests by kind (timeout, connection, http_429, http_5xx, \
+                 invalid_response, rejected)",
+            ),
+            &["upstream", "kind"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}"));
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(database_up.clone()),
             Box::new(plugin_calls.clone()),
             Box::new(plugin_fuel.clone()),
+            Box::new(upstream_circuit.clone()),
+            Box::new(upstream_calls.clone()),
+            Box::new(upstream_retries.clone()),
+            Box::new(upstream_failures.clone()),
         ] {
             registry
                 .register(collector)
@@ -85,7 +129,37 @@ impl Metrics {
             redis_up,
             plugin_calls,
             plugin_fuel,
+            upstream_circuit,
+            upstream_calls,
+            upstream_retries,
+            upstream_failures,
         }
+    }
+
+    /// The circuit-state gauge of `upstream` (0 closed, 1 half-open, 2 open).
+    pub fn upstream_circuit(&self, upstream: &str) -> IntGauge {
+        self.upstream_circuit.with_label_values(&[upstream])
+    }
+
+    /// Counts one call to an upstream (all its attempts together) by its outcome.
+    pub fn observe_upstream_call(&self, upstream: &str, operation: &str, outcome: &str) {
+        self.upstream_calls
+            .with_label_values(&[upstream, operation, outcome])
+            .inc();
+    }
+
+    /// Counts an attempt made after a transient failure.
+    pub fn observe_upstream_retry(&self, upstream: &str, operation: &str) {
+        self.upstream_retries
+            .with_label_values(&[upstream, operation])
+            .inc();
+    }
+
+    /// Counts one failed request to an upstream by what went wrong.
+    pub fn observe_upstream_failure(&self, upstream: &str, kind: &str) {
+        self.upstream_failures
+            .with_label_values(&[upstream, kind])
+            .inc();
     }
 
     /// Counts a plugin call; `fuel` is recorded for successful calls.

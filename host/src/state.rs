@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::accounts::tokens::JwtKeys;
 use crate::accounts::{AccountService, AuthSettings};
+use crate::ai::AiService;
 use crate::blobs::Blobs;
 use crate::config::{Config, ObjectStoreBackend, redact_url};
 use crate::crm::CrmService;
@@ -41,6 +42,9 @@ pub struct AppState {
     pub crm: Arc<CrmService>,
     pub quotes: Arc<QuoteService>,
     pub rates: Arc<RateService>,
+    /// Chat and embeddings (OpenAI behind a deadline, retries and a circuit breaker, with
+    /// offline fallbacks).
+    pub ai: Arc<AiService>,
     /// Request budgets, shared through Redis when it is configured.
     pub limiter: RateLimiter,
     pub metrics: Arc<Metrics>,
@@ -164,6 +168,11 @@ impl AppState {
             plugins.spawn_event_listener(url.expose().to_owned());
         }
         let limiter = RateLimiter::new(redis.clone());
+        let ai = Arc::new(AiService::new(
+            &config.ai,
+            config.openai_api_key.as_ref(),
+            metrics.clone(),
+        ));
         Ok(Self {
             config: Arc::new(config),
             storage,
@@ -179,6 +188,7 @@ impl AppState {
             crm,
             quotes,
             rates,
+            ai,
             limiter,
             metrics,
         })

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin_tenants;
+mod ai_clients;
 mod auth;
 mod auth_limits;
 mod conventions;

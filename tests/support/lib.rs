@@ -14,6 +14,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 pub mod fake_gcs;
+pub mod fake_openai;
 pub mod sendgrid;
 
 pub use axum::Router;

@@ -69,8 +69,9 @@ pub async fn check_database(state: &AppState) -> (bool, Value) {
     (up, details)
 }
 
-/// Ready when the database answers. Redis is reported but does not decide readiness: every
-/// use of it has an in-process fallback.
+/// Ready when the database answers. Redis and the AI upstream are reported but do not decide
+/// readiness: every use of Redis has an in-process fallback, and an open AI circuit degrades
+/// answers (local embeddings, extractive answers) instead of failing them.
 async fn ready(State(state): State<AppState>) -> Response {
     let (database_up, database) = check_database(&state).await;
     let redis = match &state.redis {
@@ -87,6 +88,7 @@ async fn ready(State(state): State<AppState>) -> Response {
             "database": database,
             "redis": redis,
             "tenant_cache": { "mode": state.tenants.cache_mode() },
+            "ai": state.ai.health(),
         },
         "timestamp": Utc::now().to_rfc3339(),
     });
