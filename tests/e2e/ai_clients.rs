@@ -262,12 +262,13 @@ async fn a_hanging_upstream_never_holds_a_call_past_its_deadline() {
         }
     );
     assert!(elapsed >= Duration::from_millis(300), "{elapsed:?}");
-    assert!(elapsed < Duration::from_millis(450), "{elapsed:?}");
+    // The deadline plus scheduling slack on a loaded machine, far below the fake's "never".
+    assert!(elapsed < Duration::from_millis(600), "{elapsed:?}");
 
     let started = Instant::now();
     let (_, source) = app.state.ai.embed(&["hello"]).await.unwrap();
     assert!(source.is_local());
-    assert!(started.elapsed() < Duration::from_millis(450));
+    assert!(started.elapsed() < Duration::from_millis(600));
 }
 
 #[tokio::test]
