@@ -1,7 +1,9 @@
 # Developer entry points. `make run` and `make test` work on a fresh Debian/Ubuntu machine
 # with rustup: they install what they need first (idempotently).
 
-APT_PACKAGES := cmake pkg-config poppler-utils
+# cmake, g++ (with its OpenMP runtime, libgomp) and libopenblas-dev (BLAS and LAPACK) build and
+# link the bundled FAISS of the `faiss` crate's `static` feature (host/src/vectors.rs).
+APT_PACKAGES := cmake pkg-config poppler-utils g++ libopenblas-dev
 WASM_TARGET := wasm32-wasip2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

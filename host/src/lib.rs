@@ -33,6 +33,7 @@ pub mod tenants;
 pub mod testing;
 pub mod tickets;
 pub mod tls;
+pub mod vectors;
 
 pub use http::app;
 pub use state::AppState;
