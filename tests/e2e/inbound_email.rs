@@ -874,8 +874,9 @@ async fn the_webhook_is_rate_limited_per_sender_address() {
 async fn a_step_that_meets_an_outage_is_retried_with_backoff_and_done_once() {
     for backend in backends() {
         let app = TestApp::with_config(backend, |c| {
-            c.inbound.initial_backoff_ms = 100;
-            c.inbound.max_backoff_ms = 1_000;
+            // Long enough that a loaded machine reaches the "not due yet" check in time.
+            c.inbound.initial_backoff_ms = 1_000;
+            c.inbound.max_backoff_ms = 2_000;
         })
         .await;
         let login = app.sunbird().await;
@@ -897,10 +898,12 @@ async fn a_step_that_meets_an_outage_is_retried_with_backoff_and_done_once() {
         assert!(message.next_attempt_at > message.received_at);
         assert_eq!(app.drain_inbound().await, 0, "not due yet");
         let mut attempts = 1;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         while app.state.inbound.messages("sunbird", 1).await.unwrap()[0].state != "done" {
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             attempts += app.drain_inbound().await;
             assert!(attempts <= 5, "retried too often");
+            assert!(std::time::Instant::now() < deadline, "never retried");
         }
         let message = &app.state.inbound.messages("sunbird", 1).await.unwrap()[0];
         assert_eq!(message.attempts, 3);
