@@ -25,6 +25,7 @@ use crate::storage::{ConnectOptions, Storage};
 use crate::tenants::TenantService;
 use crate::tenants::cache::TenantCache;
 use crate::tickets::TicketService;
+use crate::vectors::{IndexOptions, VectorIndexes};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -41,6 +42,8 @@ pub struct AppState {
     pub inbound: Arc<InboundService>,
     pub crm: Arc<CrmService>,
     pub quotes: Arc<QuoteService>,
+    /// Per-tenant vector indexes (FAISS), loaded lazily from their snapshots.
+    pub vectors: Arc<VectorIndexes>,
     pub rates: Arc<RateService>,
     /// Chat and embeddings (OpenAI behind a deadline, retries and a circuit breaker, with
     /// offline fallbacks).
@@ -167,6 +170,7 @@ impl AppState {
         {
             plugins.spawn_event_listener(url.expose().to_owned());
         }
+        let vectors = Arc::new(VectorIndexes::new(blobs.clone(), IndexOptions::default()));
         let limiter = RateLimiter::new(redis.clone());
         let ai = Arc::new(AiService::new(
             &config.ai,
@@ -187,6 +191,7 @@ impl AppState {
             inbound,
             crm,
             quotes,
+            vectors,
             rates,
             ai,
             limiter,

@@ -515,3 +515,47 @@ async fn the_admin_health_is_a_bare_object_with_tenant_counts() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn deleting_a_tenant_forgets_its_vector_index_and_snapshot() {
+    let app = support::TestApp::new(support::Backend::Sqlite).await;
+    app.create_tenant("vectored", serde_json::json!({})).await;
+    app.state
+        .vectors
+        .rebuild(
+            "vectored",
+            3,
+            vec![(1, vec![1.0, 0.0, 0.0]), (2, vec![0.0, 1.0, 0.0])],
+        )
+        .await
+        .unwrap();
+    assert!(
+        app.state
+            .vectors
+            .status("vectored")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    app.delete("/api/v1/admin/tenants/vectored?confirm=true")
+        .admin()
+        .send()
+        .await
+        .expect(axum::http::StatusCode::OK);
+    assert!(
+        app.state
+            .vectors
+            .status("vectored")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        app.state
+            .blobs
+            .list_tenant("vectored")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -405,6 +405,11 @@ async fn delete(
             "Deleting a tenant removes all of its data; repeat the request with ?confirm=true",
         ));
     }
+    // Forget the in-memory index first, so no search serves a deleted tenant's vectors; its
+    // snapshot goes with the tenant's other objects below.
+    if let Err(e) = state.vectors.drop_tenant(&tenant_id).await {
+        tracing::debug!(error = %e, "no vector index to drop");
+    }
     let objects = state.tenants.delete(&tenant_id).await?;
     Ok(top_level(json!({
         "message": format!("Tenant '{tenant_id}' deleted"),
