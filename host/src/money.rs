@@ -27,6 +27,17 @@ pub fn is_known_currency(code: &str) -> bool {
     CODES.binary_search(&code).is_ok()
 }
 
+/// A major-unit amount in minor units of the currency named by `code` (JSON edge and
+/// plugin inputs), rounded to the nearest minor unit.
+pub fn to_minor(major: f64, code: &str) -> i64 {
+    (major * 10f64.powi(minor_unit_exponent(code) as i32)).round() as i64
+}
+
+/// Minor units as a major-unit number of the currency named by `code` (the JSON edge).
+pub fn to_major(minor: i64, code: &str) -> f64 {
+    minor as f64 / 10f64.powi(minor_unit_exponent(code) as i32)
+}
+
 /// Digits after the decimal point for a currency (JPY 0, KWD 3, most 2).
 pub fn minor_unit_exponent(code: &str) -> u32 {
     match code {

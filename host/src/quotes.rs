@@ -436,9 +436,7 @@ impl QuoteService {
                 ));
                 continue;
             }
-            let unit = (item.price
-                * 10f64.powi(crate::money::minor_unit_exponent(&currency) as i32))
-            .round() as i64;
+            let unit = crate::money::to_minor(item.price, &currency);
             let line_total = unit.saturating_mul(i64::from(item.quantity));
             *totals.entry(currency.clone()).or_default() += line_total;
             hotels.push(json!({
@@ -876,9 +874,7 @@ impl QuoteService {
                 q.hotels = v.clone();
             }
             if let Some(v) = patch.total_price {
-                q.total_minor = (v * 10f64
-                    .powi(crate::money::minor_unit_exponent(&q.currency) as i32))
-                .round() as i64;
+                q.total_minor = crate::money::to_minor(v, &q.currency);
             }
             // What the PDF shows changed: render it again on the next read.
             if patch.hotels.is_some()

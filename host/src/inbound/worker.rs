@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::InboundService;
 use super::payload::ReceivedEmail;
 use crate::error::Error;
-use crate::money::minor_unit_exponent;
+use crate::money::to_major;
 use crate::notifications::Notice;
 use crate::plugins::bindings::email;
 use crate::plugins::registry::{InvokeError, tenant_context};
@@ -564,7 +564,7 @@ fn ticket_for(
     let budget = get("budget").map(|b| {
         let currency = b["amount"]["currency"].as_str().unwrap_or_default();
         let minor = b["amount"]["amount"].as_i64().unwrap_or(0);
-        let major = minor as f64 / 10f64.powi(minor_unit_exponent(currency) as i32);
+        let major = to_major(minor, currency);
         (
             major,
             currency.to_owned(),

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::generate::major;
+use crate::money::to_minor;
 use crate::plugins::bindings::{documents, quoting, types};
 use crate::storage::quotes::Quote;
 use crate::tenants::model::Tenant;
@@ -85,10 +86,7 @@ pub fn request(tenant: &Tenant, quote: &Quote, issued_on: NaiveDate) -> document
 /// The stored options back as priced options (amounts to minor units again).
 fn options_of(quote: &Quote) -> Vec<quoting::PricedOption> {
     let currency = quote.currency.as_str();
-    let minor = |v: &Value| -> i64 {
-        let major = v.as_f64().unwrap_or(0.0);
-        (major * 10f64.powi(crate::money::minor_unit_exponent(currency) as i32)).round() as i64
-    };
+    let minor = |v: &Value| to_minor(v.as_f64().unwrap_or(0.0), currency);
     let money = |amount: i64| types::Money {
         amount,
         currency: currency.to_owned(),
@@ -113,11 +111,10 @@ fn options_of(quote: &Quote) -> Vec<quoting::PricedOption> {
                     nights: l["nights"].as_u64().unwrap_or(0) as u32,
                     rate_id: text(&l["rate_id"]),
                     net: types::Money {
-                        amount: (l["net"]["amount"].as_f64().unwrap_or(0.0)
-                            * 10f64.powi(crate::money::minor_unit_exponent(
-                                l["net"]["currency"].as_str().unwrap_or(currency),
-                            ) as i32))
-                        .round() as i64,
+                        amount: to_minor(
+                            l["net"]["amount"].as_f64().unwrap_or(0.0),
+                            l["net"]["currency"].as_str().unwrap_or(currency),
+                        ),
                         currency: l["net"]["currency"].as_str().unwrap_or(currency).to_owned(),
                     },
                     sell: money(minor(&l["sell"])),

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, FieldError, Result};
-use crate::money::minor_unit_exponent;
+use crate::money::{to_major, to_minor};
 use crate::plugins::bindings::{quoting, types};
 use crate::tenants::model::Tenant;
 
@@ -221,7 +221,7 @@ pub fn complete(
         .filter(|b| b.is_finite() && *b > 0.0)
         .map(|b| types::Budget {
             amount: types::Money {
-                amount: (b * 10f64.powi(minor_unit_exponent(&currency) as i32)).round() as i64,
+                amount: to_minor(b, &currency),
                 currency: currency.clone(),
             },
             per_person: inquiry.budget_per_person.unwrap_or(false),
@@ -295,7 +295,7 @@ pub fn currencies_of(plan: &quoting::QuotePlan) -> BTreeSet<String> {
 
 /// Minor units as a JSON number in major units.
 pub fn major(minor: i64, currency: &str) -> f64 {
-    minor as f64 / 10f64.powi(minor_unit_exponent(currency) as i32)
+    to_major(minor, currency)
 }
 
 /// A priced option as the dashboard reads it in `hotels[]`.
