@@ -13,6 +13,7 @@ pub mod error;
 pub mod fx;
 pub mod http;
 pub mod inbound;
+pub mod knowledge;
 pub mod mail;
 pub mod metrics;
 pub mod money;
