@@ -76,6 +76,10 @@ pub enum UnavailableReason {
     RetriesExhausted { attempts: u32, last_error: String },
     #[error("no answer within the {} ms deadline", deadline.as_millis())]
     Deadline { deadline: Duration },
+    /// Vectors of this space cannot be made with the current configuration (another
+    /// model, or no key): the index must be rebuilt in the current space.
+    #[error("embeddings of `{space}` cannot be made with the current configuration")]
+    OtherSpace { space: String },
 }
 
 /// The errors of [`AiService`] calls.
@@ -257,6 +261,27 @@ impl AiService {
                 Ok((self.local.embed_all(texts), self.local_source()))
             }
         }
+    }
+
+    /// Vectors in the embedding space `space` (an [`EmbedSource::id`]): the local embedder's
+    /// or OpenAI's, whichever made the index they will be compared with. No fallback: a
+    /// vector from another space would be meaningless there.
+    pub async fn embed_in<S: AsRef<str>>(
+        &self,
+        space: &str,
+        texts: &[S],
+    ) -> Result<Vec<Vec<f32>>, AiError> {
+        if space == self.local_source().id() {
+            return Ok(self.local.embed_all(texts));
+        }
+        if self.is_configured() && space == self.openai_source().id() {
+            return self.embed_remote(texts).await;
+        }
+        Err(AiError::Unavailable {
+            reason: UnavailableReason::OtherSpace {
+                space: space.to_owned(),
+            },
+        })
     }
 
     /// Vectors from OpenAI only, for indexes built in its space: no fallback.

@@ -209,6 +209,7 @@ impl CreateArgs {
             inbound_addresses: self.inbound_addresses,
             limits: None,
             quoting: None,
+            helpdesk: None,
             fx_rates: None,
             email: None,
             gcp_project_id: None,

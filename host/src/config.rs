@@ -101,6 +101,9 @@ pub struct Config {
     pub mail: MailConfig,
     /// How emails arrive and are processed (`[inbound]` in the file; `CARAVAN_INBOUND_*`).
     pub inbound: InboundConfig,
+    /// Knowledge documents: upload cap, chunking, the indexing worker (`[knowledge]` in the
+    /// file; `CARAVAN_KNOWLEDGE_*`).
+    pub knowledge: KnowledgeConfig,
     /// Where files (PDFs, inbound posts, plugin binaries, logos) are kept (`[object_store]` in
     /// the file; `CARAVAN_OBJECT_STORE`, `CARAVAN_GCS_*`).
     pub object_store: ObjectStoreConfig,
@@ -412,6 +415,53 @@ impl fmt::Debug for InboundConfig {
     }
 }
 
+/// Knowledge documents and the worker that indexes them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KnowledgeConfig {
+    /// Largest accepted upload request (`CARAVAN_KNOWLEDGE_UPLOAD_LIMIT_BYTES`; 50 MB).
+    pub upload_limit_bytes: usize,
+    /// Words per chunk, and words repeated from the end of one chunk at the start of the
+    /// next.
+    pub chunk_words: usize,
+    pub chunk_overlap_words: usize,
+    /// Documents indexed at the same time by one host (`CARAVAN_KNOWLEDGE_WORKERS`); 0 runs
+    /// no worker on this host.
+    pub workers: u32,
+    /// Attempts before a document whose indexing keeps failing for outside reasons (object
+    /// storage, embeddings, database) is marked `error`.
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt up to `max_backoff_ms`.
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    /// How long a claimed document stays with one worker.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for due documents (uploads wake it at once).
+    pub poll_interval_ms: u64,
+    /// How often changed vector indexes are written to object storage.
+    pub snapshot_interval_secs: u64,
+    /// Texts per embeddings request.
+    pub embed_batch: usize,
+}
+
+impl Default for KnowledgeConfig {
+    fn default() -> Self {
+        Self {
+            upload_limit_bytes: 50 * 1024 * 1024,
+            chunk_words: 500,
+            chunk_overlap_words: 50,
+            workers: 1,
+            max_attempts: 8,
+            initial_backoff_ms: 2_000,
+            max_backoff_ms: 600_000,
+            lease_secs: 300,
+            poll_interval_ms: 1_000,
+            snapshot_interval_secs: 30,
+            embed_batch: 64,
+        }
+    }
+}
+
 /// Token and link lifetimes, in seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -635,6 +685,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             mail: MailConfig::default(),
             inbound: InboundConfig::default(),
+            knowledge: KnowledgeConfig::default(),
             object_store: ObjectStoreConfig::default(),
             ai: AiConfig::default(),
         }
@@ -792,6 +843,13 @@ impl Config {
         }
         if let Some(v) = env.var("CARAVAN_INBOUND_WORKERS") {
             self.inbound.workers = parse("CARAVAN_INBOUND_WORKERS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_KNOWLEDGE_UPLOAD_LIMIT_BYTES") {
+            self.knowledge.upload_limit_bytes =
+                parse("CARAVAN_KNOWLEDGE_UPLOAD_LIMIT_BYTES", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_KNOWLEDGE_WORKERS") {
+            self.knowledge.workers = parse("CARAVAN_KNOWLEDGE_WORKERS", &v)?;
         }
         if let Some(v) = env.var("CARAVAN_LOG") {
             self.log = v;
@@ -973,6 +1031,7 @@ impl fmt::Debug for Config {
             .field("auth", &self.auth)
             .field("mail", &self.mail)
             .field("inbound", &self.inbound)
+            .field("knowledge", &self.knowledge)
             .field("object_store", &self.object_store)
             .field("ai", &self.ai)
             .finish()

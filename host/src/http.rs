@@ -5,7 +5,9 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod helpdesk;
 pub mod inbound;
+pub mod knowledge;
 pub mod middleware;
 pub mod notifications;
 pub mod plugins;
@@ -41,6 +43,8 @@ pub fn routes() -> routes::Routes {
         .merge(notifications::routes())
         .merge(pricing::routes())
         .merge(quotes::routes())
+        .merge(knowledge::routes())
+        .merge(helpdesk::routes())
 }
 
 /// The table of every route, for tests and documentation.

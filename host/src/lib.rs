@@ -11,6 +11,7 @@ pub mod config;
 pub mod crm;
 pub mod error;
 pub mod fx;
+pub mod helpdesk;
 pub mod http;
 pub mod inbound;
 pub mod knowledge;

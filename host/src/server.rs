@@ -33,6 +33,8 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         tracing::info!("built-in plugins compiled");
     });
     state.inbound.spawn_workers();
+    state.knowledge.spawn_workers();
+    let knowledge = state.knowledge.clone();
     let app = crate::http::app(state);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
@@ -63,6 +65,9 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
             server.abort();
         }
     }
+    // Changed vector indexes are written now rather than rebuilt from the database later.
+    let written = knowledge.retrieval_snapshot().await;
+    tracing::info!(written, "vector index snapshots written");
     tracing::info!("caravan stopped");
     Ok(())
 }

@@ -11,7 +11,9 @@ use crate::ai::AiService;
 use crate::blobs::Blobs;
 use crate::config::{Config, ObjectStoreBackend, redact_url};
 use crate::crm::CrmService;
+use crate::helpdesk::HelpdeskService;
 use crate::inbound::InboundService;
+use crate::knowledge::KnowledgeService;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::notifications::NotificationService;
@@ -44,6 +46,10 @@ pub struct AppState {
     pub quotes: Arc<QuoteService>,
     /// Per-tenant vector indexes (FAISS), loaded lazily from their snapshots.
     pub vectors: Arc<VectorIndexes>,
+    /// Knowledge documents, their indexing worker and retrieval.
+    pub knowledge: Arc<KnowledgeService>,
+    /// Answers staff questions from the knowledge base.
+    pub helpdesk: Arc<HelpdeskService>,
     pub rates: Arc<RateService>,
     /// Chat and embeddings (OpenAI behind a deadline, retries and a circuit breaker, with
     /// offline fallbacks).
@@ -177,6 +183,14 @@ impl AppState {
             config.openai_api_key.as_ref(),
             metrics.clone(),
         ));
+        let knowledge = Arc::new(KnowledgeService::new(
+            storage.knowledge.clone(),
+            blobs.clone(),
+            vectors.clone(),
+            ai.clone(),
+            config.knowledge.clone(),
+        ));
+        let helpdesk = Arc::new(HelpdeskService::new(knowledge.clone(), ai.clone()));
         Ok(Self {
             config: Arc::new(config),
             storage,
@@ -192,6 +206,8 @@ impl AppState {
             crm,
             quotes,
             vectors,
+            knowledge,
+            helpdesk,
             rates,
             ai,
             limiter,

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod inbound;
+pub mod knowledge;
 pub mod outbox;
 pub mod plugins;
 pub mod quotes;
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 pub use accounts::AccountRepo;
 pub use inbound::{InboundRepo, NotificationRepo, TicketRepo};
+pub use knowledge::KnowledgeRepo;
 pub use outbox::OutboxRepo;
 pub use plugins::PluginRepo;
 pub use quotes::{ClientRepo, QuoteRepo};
@@ -86,6 +88,7 @@ pub struct Storage {
     pub accounts: Arc<dyn AccountRepo>,
     pub outbox: Arc<dyn OutboxRepo>,
     pub inbound: Arc<dyn InboundRepo>,
+    pub knowledge: Arc<dyn KnowledgeRepo>,
     pub tickets: Arc<dyn TicketRepo>,
     pub notifications: Arc<dyn NotificationRepo>,
     pub quotes: Arc<dyn QuoteRepo>,

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::storage::{PluginRepo, StorageError, TenantRepo};
 use cache::TenantCache;
 use model::{
-    Branding, Destination, EmailIdentity, Limits, QuotingSettings, Tenant, TenantConfig,
+    Branding, Destination, EmailIdentity, HelpdeskSettings, Limits, QuotingSettings, Tenant, TenantConfig,
     TenantCounts, TenantListQuery, TenantPage, TenantStatus,
 };
 use validate::Checks;
@@ -76,6 +76,8 @@ pub struct CreateTenant {
     #[serde(default)]
     pub quoting: Option<QuotingSettings>,
     #[serde(default)]
+    pub helpdesk: Option<HelpdeskSettings>,
+    #[serde(default)]
     pub fx_rates: Option<BTreeMap<String, f64>>,
     #[serde(default)]
     pub email: Option<EmailIdentity>,
@@ -118,6 +120,8 @@ pub struct UpdateTenant {
     #[serde(default)]
     pub quoting: Option<QuotingSettings>,
     #[serde(default)]
+    pub helpdesk: Option<HelpdeskSettings>,
+    #[serde(default)]
     pub fx_rates: Option<BTreeMap<String, f64>>,
     #[serde(default)]
     pub email: Option<EmailIdentity>,
@@ -138,6 +142,7 @@ impl UpdateTenant {
             && self.inbound_addresses.is_none()
             && self.limits.is_none()
             && self.quoting.is_none()
+            && self.helpdesk.is_none()
             && self.fx_rates.is_none()
             && self.email.is_none()
     }
@@ -275,6 +280,9 @@ impl TenantService {
         }
         if let Some(quoting) = input.quoting {
             config.quoting = validate::quoting(&mut checks, quoting);
+        }
+        if let Some(helpdesk) = input.helpdesk {
+            config.helpdesk = validate::helpdesk(&mut checks, helpdesk);
         }
         if let Some(fx) = input.fx_rates {
             config.fx_rates = validate::fx_rates(&mut checks, fx);
@@ -580,6 +588,9 @@ fn apply_patch(mut t: Tenant, patch: UpdateTenant) -> Result<Tenant> {
     }
     if let Some(q) = patch.quoting {
         t.config.quoting = validate::quoting(&mut checks, q);
+    }
+    if let Some(h) = patch.helpdesk {
+        t.config.helpdesk = validate::helpdesk(&mut checks, h);
     }
     if let Some(fx) = patch.fx_rates {
         t.config.fx_rates = validate::fx_rates(&mut checks, fx);

@@ -139,6 +139,10 @@ pub struct Manifest {
     /// Clusters of an approximate index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nlist: Option<u32>,
+    /// The owner's note on what the vectors are (e.g. the embedding space and the data
+    /// generation they were built from), kept with the snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// One index's size and shape, as reported to callers.
@@ -164,6 +168,7 @@ pub struct VectorIndex {
     dimension: usize,
     options: IndexOptions,
     inner: Inner,
+    label: Option<String>,
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -186,6 +191,7 @@ impl VectorIndex {
             dimension,
             options,
             inner: Inner::Exact(new_exact(dimension)?),
+            label: None,
         })
     }
 
@@ -351,7 +357,17 @@ impl VectorIndex {
                 Inner::Exact(_) => None,
                 Inner::Approximate { nlist, .. } => Some(nlist),
             },
+            label: self.label.clone(),
         }
+    }
+
+    /// The owner's note on these vectors (see [`Manifest::label`]).
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    pub fn set_label(&mut self, label: Option<String>) {
+        self.label = label;
     }
 
     /// The index in FAISS's file format (written through a temporary file: the crate
@@ -412,6 +428,7 @@ impl VectorIndex {
             dimension: manifest.dimension,
             options,
             inner,
+            label: manifest.label.clone(),
         };
         let (d, metric) = match &index.inner {
             Inner::Exact(i) => (i.d() as usize, i.metric_type()),

@@ -525,6 +525,7 @@ async fn deleting_a_tenant_forgets_its_vector_index_and_snapshot() {
         .rebuild(
             "vectored",
             3,
+            None,
             vec![(1, vec![1.0, 0.0, 0.0]), (2, vec![0.0, 1.0, 0.0])],
         )
         .await

@@ -40,6 +40,7 @@ fn names_a_resource(route: &RouteInfo) -> bool {
         "{rate_id}",
         "{hotel_name}",
         "{quote_id}",
+        "{document_id}",
     ]
     .iter()
     .any(|p| route.path.contains(p))
@@ -141,10 +142,28 @@ async fn tenant_with_resources(
         .send()
         .await;
     quote.expect(StatusCode::OK);
+    let document = app
+        .upload_document(
+            &admin,
+            &format!("{tenant}-handbook.md"),
+            format!("# {tenant} handbook\n\nThe {tenant} private lagoon gate code is 4471.\n")
+                .as_bytes(),
+            &[("visibility", "private")],
+        )
+        .await;
+    document.expect(StatusCode::OK);
+    app.drain_knowledge().await;
     let ids = HashMap::from([
         (
             "quote_id",
             quote.body["quote_id"].as_str().unwrap().to_owned(),
+        ),
+        (
+            "document_id",
+            document.body["data"]["document_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
         ),
         ("ticket_id", ticket_id),
         ("notification_id", notification_id),
@@ -185,6 +204,8 @@ async fn tenant_b(app: &TestApp) -> TenantB {
         "tenant-b-private-markup".to_owned(),
         ids["ticket_id"].clone(),
         ids["quote_id"].clone(),
+        ids["document_id"].clone(),
+        "private lagoon gate code".to_owned(),
         ids["notification_id"].clone(),
         "secret-customer@tenant-b".to_owned(),
         "tenant-b private enquiry".to_owned(),
@@ -206,6 +227,7 @@ async fn snapshot(app: &TestApp, b: &Login) -> Value {
         "/api/v1/auth/me",
         "/api/v1/pricing/rates?is_active=all",
         "/api/v1/pricing/stats",
+        "/api/v1/knowledge/documents",
     ] {
         let res = app.get(path).user(b).send().await;
         res.expect(StatusCode::OK);
@@ -341,6 +363,7 @@ async fn admin_routes_need_the_admin_token_and_tenant_routes_need_a_user() {
             ("tenant_id", "tenant-a".to_owned()),
             ("ticket_id", "TKT-20270101-000000".to_owned()),
             ("quote_id", "QT-20270101-000000".to_owned()),
+            ("document_id", "DOC-00000000".to_owned()),
             (
                 "notification_id",
                 "00000000-0000-0000-0000-000000000000".to_owned(),

@@ -13,8 +13,10 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
+pub mod documents;
 pub mod fake_gcs;
 pub mod fake_openai;
+pub mod retrieval_set;
 pub mod sendgrid;
 
 pub use axum::Router;
@@ -219,6 +221,16 @@ pub struct TestHost {
     pub router: Router,
 }
 
+impl TestHost {
+    pub fn get(&self, path: &str) -> Call<'_> {
+        call_on(&self.router, "GET", path)
+    }
+
+    pub fn post(&self, path: &str) -> Call<'_> {
+        call_on(&self.router, "POST", path)
+    }
+}
+
 /// A request to any router.
 pub fn call_on<'a>(router: &'a Router, method: &str, path: &str) -> Call<'a> {
     Call {
@@ -279,6 +291,28 @@ impl TestApp {
     /// Runs the inbound worker until nothing is due; returns how many messages it handled.
     pub async fn drain_inbound(&self) -> usize {
         self.state.inbound.drain().await.unwrap()
+    }
+
+    /// Uploads a knowledge document (`POST /api/v1/knowledge/documents`).
+    pub async fn upload_document(
+        &self,
+        login: &Login,
+        filename: &str,
+        bytes: &[u8],
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let (content_type, body) = documents::upload_form(filename, bytes, fields);
+        self.post("/api/v1/knowledge/documents")
+            .user(login)
+            .raw(&content_type, body)
+            .send()
+            .await
+    }
+
+    /// Runs the knowledge indexing worker until nothing is due; returns how many documents
+    /// it handled.
+    pub async fn drain_knowledge(&self) -> usize {
+        self.state.knowledge.drain().await.unwrap()
     }
 }
 

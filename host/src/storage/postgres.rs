@@ -2,6 +2,7 @@
 
 mod accounts;
 mod inbound;
+mod knowledge;
 mod outbox;
 mod plugins;
 mod quotes;
@@ -45,6 +46,7 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         accounts: db.clone(),
         outbox: db.clone(),
         inbound: db.clone(),
+        knowledge: db.clone(),
         tickets: db.clone(),
         notifications: db.clone(),
         quotes: db.clone(),

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod inbound;
+mod knowledge;
 mod outbox;
 mod plugins;
 mod quotes;
@@ -49,6 +50,7 @@ pub(super) async fn connect(options: &ConnectOptions) -> Result<Storage, Storage
         accounts: db.clone(),
         outbox: db.clone(),
         inbound: db.clone(),
+        knowledge: db.clone(),
         tickets: db.clone(),
         notifications: db.clone(),
         quotes: db.clone(),

@@ -69,6 +69,8 @@ pub struct TenantConfig {
     pub quoting: QuotingSettings,
     /// Who the tenant's emails to customers come from.
     pub email: EmailIdentity,
+    /// How the helpdesk answers staff questions.
+    pub helpdesk: HelpdeskSettings,
     /// Conversion rates into the home currency (units of `currency` per unit of the key),
     /// over the platform's snapshot; quotes record the rates they used.
     pub fx_rates: std::collections::BTreeMap<String, f64>,
@@ -102,6 +104,19 @@ impl Tenant {
                 .or_else(|| self.support_email.clone()),
         )
     }
+}
+
+/// The helpdesk assistant of a tenant. Unset parts use the platform's wording.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HelpdeskSettings {
+    /// The assistant's name in answers, e.g. `Sunny`.
+    pub assistant_name: Option<String>,
+    /// Who the assistant is and how it speaks: added to the model's instructions, e.g.
+    /// "a friendly senior consultant who answers in short bullet points".
+    pub persona: Option<String>,
+    /// Extra rules for answers, e.g. "always quote prices in ZAR".
+    pub instructions: Option<String>,
 }
 
 /// How a tenant's enquiries become quotes.
@@ -140,6 +155,7 @@ impl Default for TenantConfig {
             limits: Limits::default(),
             quoting: QuotingSettings::default(),
             email: EmailIdentity::default(),
+            helpdesk: HelpdeskSettings::default(),
             fx_rates: std::collections::BTreeMap::new(),
         }
     }

@@ -237,6 +237,27 @@ pub fn quoting(
     settings
 }
 
+/// Helpdesk settings: a name of up to 60 characters, persona and instructions of up to
+/// 2 000 characters each.
+pub fn helpdesk(
+    checks: &mut Checks,
+    settings: super::model::HelpdeskSettings,
+) -> super::model::HelpdeskSettings {
+    let too_long = |value: &Option<String>, max: usize| {
+        value.as_ref().is_some_and(|v| v.chars().count() > max)
+    };
+    if too_long(&settings.assistant_name, 60) {
+        checks.fail("helpdesk.assistant_name", "at most 60 characters");
+    }
+    if too_long(&settings.persona, 2000) {
+        checks.fail("helpdesk.persona", "at most 2000 characters");
+    }
+    if too_long(&settings.instructions, 2000) {
+        checks.fail("helpdesk.instructions", "at most 2000 characters");
+    }
+    settings
+}
+
 /// A sender identity: addresses must be valid, the name at most 100 characters.
 pub fn email_identity(
     checks: &mut Checks,

@@ -128,17 +128,24 @@ impl VectorIndexes {
     /// choosing the kind by count, and snapshots it. This is the answer to a missing or
     /// corrupt snapshot, to a change of embedding model (`dimension`), and to an approximate
     /// index whose clusters no longer fit its data.
+    /// `label` is kept with the index and its snapshot (see [`Manifest::label`](super::Manifest)).
     pub async fn rebuild(
         &self,
         tenant_id: &str,
         dimension: usize,
+        label: Option<String>,
         items: impl IntoIterator<Item = (i64, Vec<f32>)> + Send + 'static,
     ) -> Result<IndexStatus, VectorError> {
         let tenant = self.tenant(tenant_id);
         // No load: whatever is stored is about to be replaced (and may be what is broken).
         let mut guard = tenant.state.clone().write_owned().await;
         let options = self.options;
-        let index = blocking(move || VectorIndex::build(dimension, options, items)).await?;
+        let index = blocking(move || {
+            let mut index = VectorIndex::build(dimension, options, items)?;
+            index.set_label(label);
+            Ok(index)
+        })
+        .await?;
         let status = index.status();
         *guard = Slot::Ready(index);
         tenant.dirty.store(true, Ordering::Release);
@@ -151,6 +158,48 @@ impl VectorIndexes {
         );
         self.snapshot(tenant_id).await?;
         Ok(status)
+    }
+
+    /// The label of the tenant's index (loaded first if needed); `None` without an index.
+    pub async fn label(&self, tenant_id: &str) -> Result<Option<String>, VectorError> {
+        let guard = self.read(tenant_id).await?;
+        Ok(match &*guard {
+            Slot::Ready(index) => index.label().map(str::to_owned),
+            Slot::Unloaded | Slot::Empty => None,
+        })
+    }
+
+    /// Applies a change in one step under the tenant's write lock: removes `remove`, adds
+    /// `add` (the first vectors of a tenant without an index set its dimension) and sets the
+    /// label, so a reader never sees the vectors of one version with the label of another.
+    pub async fn update(
+        &self,
+        tenant_id: &str,
+        remove: Vec<i64>,
+        add: Vec<(i64, Vec<f32>)>,
+        label: Option<String>,
+    ) -> Result<(), VectorError> {
+        let tenant = self.tenant(tenant_id);
+        let mut guard = self.write(tenant_id, &tenant).await?;
+        let options = self.options;
+        blocking(move || {
+            if !matches!(&*guard, Slot::Ready(_)) {
+                let Some((_, first)) = add.first() else {
+                    return Ok(());
+                };
+                *guard = Slot::Ready(VectorIndex::new(first.len(), options)?);
+            }
+            if let Slot::Ready(index) = &mut *guard {
+                index.remove(&remove)?;
+                let (ids, vectors): (Vec<i64>, Vec<Vec<f32>>) = add.into_iter().unzip();
+                index.add(&ids, &vectors)?;
+                index.set_label(label);
+            }
+            Ok(())
+        })
+        .await?;
+        tenant.dirty.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// The tenant's index size and kind, or `None` when it has none (no snapshot, nothing

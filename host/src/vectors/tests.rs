@@ -274,19 +274,19 @@ fn a_snapshot_that_disagrees_with_its_manifest_or_is_garbage_is_corrupt() {
 
     let wrong_count = Manifest {
         count: 3,
-        ..manifest
+        ..manifest.clone()
     };
     let wrong_dimension = Manifest {
         dimension: 5,
-        ..manifest
+        ..manifest.clone()
     };
     let wrong_kind = Manifest {
         kind: IndexKind::Approximate,
-        ..manifest
+        ..manifest.clone()
     };
     let future = Manifest {
         version: 99,
-        ..manifest
+        ..manifest.clone()
     };
     for bad in [wrong_count, wrong_dimension, wrong_kind, future] {
         let err = VectorIndex::from_bytes(&bytes, &bad, options).unwrap_err();
@@ -371,7 +371,7 @@ async fn a_corrupt_snapshot_is_reported_and_a_rebuild_replaces_it() {
     assert!(matches!(err, VectorError::CorruptSnapshot(_)), "{err}");
 
     let status = fresh
-        .rebuild("agency", 2, vec![(1, vec![1.0, 0.0]), (2, vec![0.0, 1.0])])
+        .rebuild("agency", 2, None, vec![(1, vec![1.0, 0.0]), (2, vec![0.0, 1.0])])
         .await
         .unwrap();
     assert_eq!(status.count, 2);
@@ -402,7 +402,7 @@ async fn a_changed_dimension_is_refused_until_the_index_is_rebuilt() {
         }
     ));
     indexes
-        .rebuild("agency", 16, vec![(2, vec![1.0; 16])])
+        .rebuild("agency", 16, None, vec![(2, vec![1.0; 16])])
         .await
         .unwrap();
     assert_eq!(

@@ -410,6 +410,7 @@ async fn delete(
     if let Err(e) = state.vectors.drop_tenant(&tenant_id).await {
         tracing::debug!(error = %e, "no vector index to drop");
     }
+    state.knowledge.forget_tenant(&tenant_id);
     let objects = state.tenants.delete(&tenant_id).await?;
     Ok(top_level(json!({
         "message": format!("Tenant '{tenant_id}' deleted"),
