@@ -205,7 +205,7 @@ fn stem(word: &str) -> String {
         // "passes", "dishes", "beaches", "taxes": the "es" is the plural ending.
         word[..word.len() - 2].to_owned()
     } else if word.ends_with("ss") || word.ends_with("us") || word.ends_with("is") {
-        // "pass", "bus", "visa"-like words ending in "is" ("analysis") are not plurals.
+        // "pass", "bus" and "analysis" end in "s" without being plurals.
         word.to_owned()
     } else if let Some(base) = word.strip_suffix('s') {
         base.to_owned()
