@@ -845,8 +845,7 @@ impl Config {
             self.inbound.workers = parse("CARAVAN_INBOUND_WORKERS", &v)?;
         }
         if let Some(v) = env.var("CARAVAN_KNOWLEDGE_UPLOAD_LIMIT_BYTES") {
-            self.knowledge.upload_limit_bytes =
-                parse("CARAVAN_KNOWLEDGE_UPLOAD_LIMIT_BYTES", &v)?;
+            self.knowledge.upload_limit_bytes = parse("CARAVAN_KNOWLEDGE_UPLOAD_LIMIT_BYTES", &v)?;
         }
         if let Some(v) = env.var("CARAVAN_KNOWLEDGE_WORKERS") {
             self.knowledge.workers = parse("CARAVAN_KNOWLEDGE_WORKERS", &v)?;

@@ -81,7 +81,10 @@ impl HelpdeskService {
     pub fn validate_question(field: &str, question: &str) -> Result<String> {
         let question = question.trim();
         if question.is_empty() {
-            return Err(Error::validation(FieldError::body(field, "must not be empty")));
+            return Err(Error::validation(FieldError::body(
+                field,
+                "must not be empty",
+            )));
         }
         if question.chars().count() > MAX_QUESTION_CHARS {
             return Err(Error::validation(FieldError::body(
@@ -145,8 +148,7 @@ impl HelpdeskService {
                     Method::DocumentSynthesis
                 };
                 let note = sources.is_empty().then(|| {
-                    "No document in your knowledge base matched; this answer is general."
-                        .to_owned()
+                    "No document in your knowledge base matched; this answer is general.".to_owned()
                 });
                 (answer.text.trim().to_owned(), method, None, note)
             }

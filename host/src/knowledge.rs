@@ -155,7 +155,10 @@ impl KnowledgeService {
         }
         let tags = parse_tags(upload.tags.as_deref());
         if tags.len() > 20 || tags.iter().any(|t| t.chars().count() > 50) {
-            errors.push(FieldError::body("tags", "at most 20 tags of up to 50 characters"));
+            errors.push(FieldError::body(
+                "tags",
+                "at most 20 tags of up to 50 characters",
+            ));
         }
         if !errors.is_empty() {
             return Err(Error::Validation(errors).into());
@@ -199,8 +202,17 @@ impl KnowledgeService {
             visibility,
             content: None,
             chunk_count: 0,
-            status: "pending".to_owned(),
-            error_message: None,
+            // A document uploaded with `auto_index=false` waits for a reindex; `error` with
+            // the reason keeps the dashboard from polling it as pending forever.
+            status: if upload.auto_index {
+                "pending"
+            } else {
+                "error"
+            }
+            .to_owned(),
+            error_message: (!upload.auto_index).then(|| {
+                "Not indexed: uploaded with auto_index=false (reindex it to index it)".to_owned()
+            }),
             is_system: false,
             uploaded_by: upload.uploaded_by,
             attempts: 0,
@@ -215,17 +227,6 @@ impl KnowledgeService {
         }
         if upload.auto_index {
             self.wake.notify_one();
-        } else {
-            self.repo
-                .fail_indexing(
-                    tenant_id,
-                    &document.id,
-                    "Not indexed: uploaded with auto_index=false (reindex it to index it)",
-                    None,
-                    now,
-                )
-                .await
-                .map_err(|e| Error::storage("saving the document", e))?;
         }
         tracing::info!(
             tenant_id,
@@ -269,7 +270,10 @@ impl KnowledgeService {
             if VISIBILITIES.contains(&v.as_str()) {
                 document.visibility = v;
             } else {
-                errors.push(FieldError::body("visibility", "must be `public` or `private`"));
+                errors.push(FieldError::body(
+                    "visibility",
+                    "must be `public` or `private`",
+                ));
             }
         }
         if let Some(title) = patch.title {
@@ -285,12 +289,12 @@ impl KnowledgeService {
             }
         }
         if let Some(tags) = patch.tags {
-            let tags: Vec<String> = tags
-                .iter()
-                .filter_map(|t| clean_label(Some(t)))
-                .collect();
+            let tags: Vec<String> = tags.iter().filter_map(|t| clean_label(Some(t))).collect();
             if tags.len() > 20 || tags.iter().any(|t| t.chars().count() > 50) {
-                errors.push(FieldError::body("tags", "at most 20 tags of up to 50 characters"));
+                errors.push(FieldError::body(
+                    "tags",
+                    "at most 20 tags of up to 50 characters",
+                ));
             }
             document.tags = tags;
         }
@@ -426,9 +430,7 @@ fn clean_filename(name: &str) -> String {
 }
 
 fn clean_label(value: Option<&str>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// Tags from the form's comma-separated text, trimmed, without empties or repeats.
@@ -493,7 +495,10 @@ mod tests {
 
     #[test]
     fn titles_come_from_file_names() {
-        assert_eq!(title_of("cancellation_policy-2027.md"), "cancellation policy 2027");
+        assert_eq!(
+            title_of("cancellation_policy-2027.md"),
+            "cancellation policy 2027"
+        );
         assert_eq!(title_of(".hidden"), ".hidden");
     }
 
@@ -501,6 +506,10 @@ mod tests {
     fn document_ids_have_the_api_format() {
         let id = new_document_id();
         assert!(id.starts_with("DOC-") && id.len() == 12, "{id}");
-        assert!(id[4..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+        assert!(
+            id[4..]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
+        );
     }
 }

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::storage::{PluginRepo, StorageError, TenantRepo};
 use cache::TenantCache;
 use model::{
-    Branding, Destination, EmailIdentity, HelpdeskSettings, Limits, QuotingSettings, Tenant, TenantConfig,
-    TenantCounts, TenantListQuery, TenantPage, TenantStatus,
+    Branding, Destination, EmailIdentity, HelpdeskSettings, Limits, QuotingSettings, Tenant,
+    TenantConfig, TenantCounts, TenantListQuery, TenantPage, TenantStatus,
 };
 use validate::Checks;
 

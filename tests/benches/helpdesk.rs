@@ -55,7 +55,10 @@ async fn main() {
             "[{name}] indexed {documents} documents with the local embedder in {:.2} s",
             started.elapsed().as_secs_f64()
         );
-        report(&format!("[{name}] local embedder"), &retrieval_set::evaluate(&app, &login).await);
+        report(
+            &format!("[{name}] local embedder"),
+            &retrieval_set::evaluate(&app, &login).await,
+        );
 
         let questions = retrieval_set::questions();
         let mut asks = Vec::with_capacity(ROUNDS);
@@ -96,6 +99,12 @@ async fn main() {
     .await;
     let login = app.sunbird().await;
     retrieval_set::load(&app, &login).await;
-    println!("[fake openai] {} embedding requests while indexing", fake.embedding_requests());
-    report("[fake openai] OpenAI code path", &retrieval_set::evaluate(&app, &login).await);
+    println!(
+        "[fake openai] {} embedding requests while indexing",
+        fake.embedding_requests()
+    );
+    report(
+        "[fake openai] OpenAI code path",
+        &retrieval_set::evaluate(&app, &login).await,
+    );
 }

@@ -53,7 +53,7 @@ async fn ask(app: &TestApp, login: &Login, question: &str) -> Value {
         .send()
         .await;
     res.expect(StatusCode::OK);
-    res.body.clone()
+    res.body
 }
 
 async fn circuit_gauge(app: &TestApp) -> String {
@@ -82,8 +82,15 @@ async fn with_a_model_answers_are_synthesised_from_the_sources_in_the_tenants_pe
             .await
             .expect(StatusCode::OK);
         upload_and_index(&app, &login).await;
-        assert!(fake.embedding_requests() >= 1, "chunks were embedded by the model");
-        let status = app.get("/api/v1/knowledge/status").user(&login).send().await;
+        assert!(
+            fake.embedding_requests() >= 1,
+            "chunks were embedded by the model"
+        );
+        let status = app
+            .get("/api/v1/knowledge/status")
+            .user(&login)
+            .send()
+            .await;
         assert_eq!(
             status.body["data"]["index"]["embedding_space"],
             "openai:text-embedding-3-small:1536"
@@ -95,9 +102,15 @@ async fn with_a_model_answers_are_synthesised_from_the_sources_in_the_tenants_pe
         // The fake echoes the prompt: the sources are numbered, then the question.
         let answer = b["answer"].as_str().unwrap();
         assert!(answer.starts_with("echo: Sources:"), "{answer}");
-        assert!(answer.contains("[1] booking conditions (booking-conditions.md)"), "{answer}");
+        assert!(
+            answer.contains("[1] booking conditions (booking-conditions.md)"),
+            "{answer}"
+        );
         assert!(answer.contains("deposit of 30%"), "{answer}");
-        assert!(answer.ends_with("Question: What deposit secures a booking?"), "{answer}");
+        assert!(
+            answer.ends_with("Question: What deposit secures a booking?"),
+            "{answer}"
+        );
         assert_eq!(b["sources"][0]["filename"], "booking-conditions.md");
         let request = fake.last_body().unwrap();
         let system = request["messages"][0]["content"].as_str().unwrap();
@@ -120,16 +133,29 @@ async fn when_the_model_fails_the_breaker_opens_ask_falls_back_fast_and_recovers
     assert_eq!(b["success"], true);
     assert_eq!(b["method"], "fallback", "{b}");
     assert_eq!(b["degraded"], true);
-    assert!(b["answer"].as_str().unwrap().contains("deposit of 30%"), "{b}");
-    assert!(circuit_gauge(&app).await.ends_with(" 2"), "{}", circuit_gauge(&app).await);
+    assert!(
+        b["answer"].as_str().unwrap().contains("deposit of 30%"),
+        "{b}"
+    );
+    assert!(
+        circuit_gauge(&app).await.ends_with(" 2"),
+        "{}",
+        circuit_gauge(&app).await
+    );
 
     // While it is open, nothing is sent and the answer comes at once.
     let before = fake.requests();
     let b = ask(&app, &login, "How much luggage on light aircraft?").await;
     assert_eq!(b["method"], "fallback");
-    assert!(b["answer"].as_str().unwrap().contains("20 kg per guest"), "{b}");
+    assert!(
+        b["answer"].as_str().unwrap().contains("20 kg per guest"),
+        "{b}"
+    );
     let total = b["timing"]["total_ms"].as_f64().unwrap();
-    assert!(total < 100.0, "answered in {total} ms with the circuit open");
+    assert!(
+        total < 100.0,
+        "answered in {total} ms with the circuit open"
+    );
     let message = b["_service_status"]["message"].as_str().unwrap();
     assert!(message.contains("circuit breaker is open"), "{message}");
     assert_eq!(fake.requests(), before, "an open circuit sends nothing");
@@ -160,10 +186,19 @@ async fn a_hanging_model_never_holds_an_answer_past_its_deadline() {
     let b = ask(&app, &login, "What deposit secures a booking?").await;
     let elapsed = started.elapsed();
     assert_eq!(b["method"], "fallback", "{b}");
-    assert!(b["answer"].as_str().unwrap().contains("deposit of 30%"), "{b}");
+    assert!(
+        b["answer"].as_str().unwrap().contains("deposit of 30%"),
+        "{b}"
+    );
     // Two calls (the query's embedding, the chat), each bounded by its 2 s deadline.
     assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
-    assert!(b["_service_status"]["message"].as_str().unwrap().contains("deadline"), "{b}");
+    assert!(
+        b["_service_status"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("deadline"),
+        "{b}"
+    );
 }
 
 #[tokio::test]
@@ -179,7 +214,11 @@ async fn documents_wait_for_embeddings_during_an_outage_and_are_indexed_after_it
         res.expect(StatusCode::OK);
         let id = res.body["data"]["document_id"].as_str().unwrap().to_owned();
         app.drain_knowledge().await;
-        let doc = app.get(&format!("/api/v1/knowledge/documents/{id}")).user(&login).send().await;
+        let doc = app
+            .get(&format!("/api/v1/knowledge/documents/{id}"))
+            .user(&login)
+            .send()
+            .await;
         assert_eq!(doc.body["data"]["status"], "pending", "{}", doc.body);
         let error = doc.body["data"]["error_message"].as_str().unwrap();
         assert!(error.contains("will be retried"), "{error}");
@@ -187,12 +226,20 @@ async fn documents_wait_for_embeddings_during_an_outage_and_are_indexed_after_it
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             app.drain_knowledge().await;
-            let doc = app.get(&format!("/api/v1/knowledge/documents/{id}")).user(&login).send().await;
+            let doc = app
+                .get(&format!("/api/v1/knowledge/documents/{id}"))
+                .user(&login)
+                .send()
+                .await;
             if doc.body["data"]["status"] == "indexed" {
                 assert!(doc.body["data"]["error_message"].is_null());
                 break;
             }
-            assert!(Instant::now() < deadline, "{backend:?} never indexed: {}", doc.body);
+            assert!(
+                Instant::now() < deadline,
+                "{backend:?} never indexed: {}",
+                doc.body
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -204,8 +251,15 @@ async fn a_rebuild_moves_the_tenant_into_the_current_embedding_space() {
         let app = TestApp::new(backend).await;
         let login = app.sunbird().await;
         upload_and_index(&app, &login).await;
-        let status = app.get("/api/v1/knowledge/status").user(&login).send().await;
-        assert_eq!(status.body["data"]["index"]["embedding_space"], "local:hash-ngram-v1:384");
+        let status = app
+            .get("/api/v1/knowledge/status")
+            .user(&login)
+            .send()
+            .await;
+        assert_eq!(
+            status.body["data"]["index"]["embedding_space"],
+            "local:hash-ngram-v1:384"
+        );
 
         // A host configured with a key rebuilds: every chunk is embedded by the model.
         let fake = FakeOpenAi::start().await;
@@ -216,14 +270,21 @@ async fn a_rebuild_moves_the_tenant_into_the_current_embedding_space() {
                 c.ai.base_url = base_url;
             })
             .await;
-        let res = keyed.post("/api/v1/knowledge/rebuild").user(&login).send().await;
+        let res = keyed
+            .post("/api/v1/knowledge/rebuild")
+            .user(&login)
+            .send()
+            .await;
         res.expect(StatusCode::OK);
         assert_eq!(res.body["documents_indexed"], 1, "{}", res.body);
         assert!(fake.embedding_requests() >= 1);
-        let status = keyed.get("/api/v1/knowledge/status").user(&login).send().await;
+        let status = keyed
+            .get("/api/v1/knowledge/status")
+            .user(&login)
+            .send()
+            .await;
         assert_eq!(
-            status.body["data"]["index"]["embedding_space"],
-            "openai:text-embedding-3-small:1536",
+            status.body["data"]["index"]["embedding_space"], "openai:text-embedding-3-small:1536",
             "{}",
             status.body
         );
@@ -233,7 +294,11 @@ async fn a_rebuild_moves_the_tenant_into_the_current_embedding_space() {
             .json(&json!({"query": "deposit", "min_score": 0.0}))
             .send()
             .await;
-        assert!(found.body["data"][0]["vector_score"].is_number(), "{}", found.body);
+        assert!(
+            found.body["data"][0]["vector_score"].is_number(),
+            "{}",
+            found.body
+        );
         assert!(found.body.get("degraded").is_none(), "{}", found.body);
 
         // The host without a key cannot embed queries in that space: keyword results, said so.
@@ -245,6 +310,11 @@ async fn a_rebuild_moves_the_tenant_into_the_current_embedding_space() {
             .await;
         found.expect(StatusCode::OK);
         assert_eq!(found.body["degraded"], true, "{}", found.body);
-        assert!(found.body["data"][0]["content"].as_str().unwrap().contains("deposit of 30%"));
+        assert!(
+            found.body["data"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("deposit of 30%")
+        );
     }
 }

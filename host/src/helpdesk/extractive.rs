@@ -36,10 +36,7 @@ pub fn answer(question: &str, sources: &[SearchHit]) -> String {
     if parts.is_empty() {
         return NOTHING_FOUND.to_owned();
     }
-    format!(
-        "Here is what your documents say:\n\n{}",
-        parts.join("\n")
-    )
+    format!("Here is what your documents say:\n\n{}", parts.join("\n"))
 }
 
 /// The chunk's sentences that share the most words with the question, in their original
@@ -118,7 +115,10 @@ mod tests {
         let text = "## Payments\n\nWe accept cards. A deposit of 30% secures the booking. \
                     The balance is due later.";
         let quote = best_sentences(text, &wanted);
-        assert!(quote.contains("A deposit of 30% secures the booking."), "{quote}");
+        assert!(
+            quote.contains("A deposit of 30% secures the booking."),
+            "{quote}"
+        );
     }
 
     #[test]

@@ -12,8 +12,8 @@ use super::response::top_level;
 use super::routes::{Access, Routes};
 use super::session::CurrentUser;
 use crate::helpdesk::topics;
-use crate::state::AppState;
 use crate::helpdesk::{Answer, Method};
+use crate::state::AppState;
 
 pub fn routes() -> Routes {
     Routes::new()

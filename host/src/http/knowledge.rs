@@ -79,7 +79,9 @@ pub fn document_body(d: &Document) -> Value {
 impl From<KnowledgeError> for ApiError {
     fn from(err: KnowledgeError) -> Self {
         match err {
-            KnowledgeError::Rejected(r) => ApiError::new(StatusCode::BAD_REQUEST, r.code, r.message),
+            KnowledgeError::Rejected(r) => {
+                ApiError::new(StatusCode::BAD_REQUEST, r.code, r.message)
+            }
             KnowledgeError::Service(e) => e.into(),
         }
     }
@@ -95,10 +97,20 @@ struct ListQuery {
     visibility: Option<String>,
 }
 
-fn one_of(value: Option<String>, field: &str, allowed: &[&str], errors: &mut Vec<FieldError>) -> Option<String> {
-    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())?;
+fn one_of(
+    value: Option<String>,
+    field: &str,
+    allowed: &[&str],
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())?;
     if !allowed.contains(&value.as_str()) {
-        errors.push(FieldError::query(field, format!("must be one of {}", allowed.join(", "))));
+        errors.push(FieldError::query(
+            field,
+            format!("must be one of {}", allowed.join(", ")),
+        ));
     }
     Some(value)
 }
@@ -111,7 +123,10 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let query = DocumentQuery {
-        category: q.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+        category: q
+            .category
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty()),
         status: one_of(q.status, "status", STATUSES, &mut errors),
         visibility: one_of(q.visibility, "visibility", VISIBILITIES, &mut errors),
     };
@@ -197,7 +212,11 @@ async fn upload(
 
 /// Reads a field, counting towards the request's total; a 413 as soon as a field passes
 /// `cap` (nothing is kept).
-async fn read_capped(mut field: Field<'_>, cap: usize, total: &mut usize) -> Result<Vec<u8>, ApiError> {
+async fn read_capped(
+    mut field: Field<'_>,
+    cap: usize,
+    total: &mut usize,
+) -> Result<Vec<u8>, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| {
         ApiError::bad_request(format!("Could not read the upload: {}", e.body_text()))
@@ -221,7 +240,10 @@ async fn detail(
     CurrentUser(session): CurrentUser,
     Path(document_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let document = state.knowledge.get(&session.tenant.id, &document_id).await?;
+    let document = state
+        .knowledge
+        .get(&session.tenant.id, &document_id)
+        .await?;
     Ok(ok(document_body(&document)))
 }
 
@@ -231,7 +253,10 @@ async fn remove(
     CurrentUser(session): CurrentUser,
     Path(document_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let document = state.knowledge.delete(&session.tenant.id, &document_id).await?;
+    let document = state
+        .knowledge
+        .delete(&session.tenant.id, &document_id)
+        .await?;
     Ok(top_level(json!({
         "message": format!("Document {} deleted", document.document_id),
         "document_id": document.document_id,
@@ -265,11 +290,20 @@ async fn download(
     let filename: String = document
         .filename
         .chars()
-        .map(|c| if c == '"' || c == '\\' || !c.is_ascii() || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c == '"' || c == '\\' || !c.is_ascii() || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     Ok((
         [
-            (header::CONTENT_TYPE, content_type_of(&document.file_type).to_owned()),
+            (
+                header::CONTENT_TYPE,
+                content_type_of(&document.file_type).to_owned(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{filename}\""),
@@ -286,7 +320,10 @@ async fn reindex(
     CurrentUser(session): CurrentUser,
     Path(document_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let document = state.knowledge.reindex(&session.tenant.id, &document_id).await?;
+    let document = state
+        .knowledge
+        .reindex(&session.tenant.id, &document_id)
+        .await?;
     Ok(ok(document_body(&document)))
 }
 
@@ -306,7 +343,10 @@ struct SearchBody {
 
 /// The request, checked as K8 says: `query` required, `top_k` 1–20 (5), `min_score` 0–1
 /// (0.5), `visibility` public or private.
-fn search_request(body: SearchBody, loc: fn(&str, &str) -> FieldError) -> Result<SearchRequest, ApiError> {
+fn search_request(
+    body: SearchBody,
+    loc: fn(&str, &str) -> FieldError,
+) -> Result<SearchRequest, ApiError> {
     let mut errors = Vec::new();
     let query = body.query.unwrap_or_default();
     let query = match crate::helpdesk::HelpdeskService::validate_question("query", &query) {
@@ -334,8 +374,14 @@ fn search_request(body: SearchBody, loc: fn(&str, &str) -> FieldError) -> Result
     if !(0.0..=1.0).contains(&min_score) {
         errors.push(loc("min_score", "must be between 0 and 1"));
     }
-    let visibility = body.visibility.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    if visibility.as_deref().is_some_and(|v| !VISIBILITIES.contains(&v)) {
+    let visibility = body
+        .visibility
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty());
+    if visibility
+        .as_deref()
+        .is_some_and(|v| !VISIBILITIES.contains(&v))
+    {
         errors.push(loc("visibility", "must be `public` or `private`"));
     }
     if !errors.is_empty() {
@@ -344,7 +390,10 @@ fn search_request(body: SearchBody, loc: fn(&str, &str) -> FieldError) -> Result
     Ok(SearchRequest {
         query,
         top_k: top_k as usize,
-        category: body.category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()),
+        category: body
+            .category
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty()),
         visibility,
         min_score: min_score as f32,
     })

@@ -103,10 +103,13 @@ impl KnowledgeService {
                     .await?;
             }
             Err(Failure::Transient(message)) => {
-                let wait = self
-                    .retry_policy()
-                    .next_wait(document.attempts.max(1) as u32, Retry::Transient { after: None }, rand::random::<f64>());
-                let retry_at = wait.map(|w| now + chrono::Duration::from_std(w).unwrap_or_default());
+                let wait = self.retry_policy().next_wait(
+                    document.attempts.max(1) as u32,
+                    Retry::Transient { after: None },
+                    rand::random::<f64>(),
+                );
+                let retry_at =
+                    wait.map(|w| now + chrono::Duration::from_std(w).unwrap_or_default());
                 let message = match retry_at {
                     Some(_) => format!("Indexing will be retried: {message}"),
                     None => format!(

@@ -77,6 +77,19 @@ pub struct Retrieval {
     tenants: Mutex<HashMap<String, Arc<TenantIndex>>>,
 }
 
+impl std::fmt::Debug for Retrieval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenants = self
+            .tenants
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("Retrieval")
+            .field("tenants", &tenants)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The label of a vector index built from `space` at `generation`.
 fn label(space: &str, generation: i64) -> String {
     format!("{space}@{generation}")
@@ -187,7 +200,10 @@ impl Retrieval {
             .filter(|s| s.score >= request.min_score)
             .filter_map(|s| {
                 let chunk = chunks.remove(&s.id)?;
-                let wanted = request.category.as_ref().is_none_or(|c| *c == chunk.category)
+                let wanted = request
+                    .category
+                    .as_ref()
+                    .is_none_or(|c| *c == chunk.category)
                     && request
                         .visibility
                         .as_ref()
@@ -229,8 +245,15 @@ impl Retrieval {
             .load_chunks(tenant_id)
             .await
             .map_err(|e| Error::storage("loading the knowledge index", e))?;
-        self.install(tenant_id, &index, state.generation, state.embedding_source, chunks, false)
-            .await;
+        self.install(
+            tenant_id,
+            &index,
+            state.generation,
+            state.embedding_source,
+            chunks,
+            false,
+        )
+        .await;
         Ok(index.clone())
     }
 
@@ -274,7 +297,11 @@ impl Retrieval {
                     }
                     // No vectors: whatever the index holds refers to deleted chunks, which
                     // searches skip; the label records that it is current.
-                    None => self.vectors.update(tenant_id, Vec::new(), Vec::new(), Some(wanted)).await,
+                    None => {
+                        self.vectors
+                            .update(tenant_id, Vec::new(), Vec::new(), Some(wanted))
+                            .await
+                    }
                 };
                 if let Err(e) = result {
                     tracing::warn!(tenant_id, error = %e, "vector index rebuild failed");
@@ -282,13 +309,21 @@ impl Retrieval {
                 }
             }
         }
-        *index.keyword.write().unwrap_or_else(PoisonError::into_inner) = keyword;
+        *index
+            .keyword
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = keyword;
         *index.space.lock().unwrap_or_else(PoisonError::into_inner) = space;
         // A failed vector build leaves the generation behind, so the next search tries again
         // (keyword results still work meanwhile).
         let reached = if vectors_ok { generation } else { -1 };
         index.generation.store(reached, Ordering::Release);
-        tracing::debug!(tenant_id, generation, vectors_ok, "knowledge indexes installed");
+        tracing::debug!(
+            tenant_id,
+            generation,
+            vectors_ok,
+            "knowledge indexes installed"
+        );
     }
 
     /// Applies a change made on this host: incrementally when the indexes are at the
@@ -318,7 +353,10 @@ impl Retrieval {
             return;
         }
         {
-            let mut keyword = index.keyword.write().unwrap_or_else(PoisonError::into_inner);
+            let mut keyword = index
+                .keyword
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
             for id in &change.removed {
                 keyword.remove(*id);
             }

@@ -768,7 +768,7 @@ pub(super) mod shared {
     }
 
     fn vector_from(bytes: &[u8]) -> Result<Vec<f32>, StorageError> {
-        if bytes.len() % 4 != 0 {
+        if !bytes.len().is_multiple_of(4) {
             return Err(StorageError::Corrupt(format!(
                 "knowledge_chunks.embedding: {} bytes is not a whole number of f32s",
                 bytes.len()

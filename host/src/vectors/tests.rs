@@ -371,7 +371,12 @@ async fn a_corrupt_snapshot_is_reported_and_a_rebuild_replaces_it() {
     assert!(matches!(err, VectorError::CorruptSnapshot(_)), "{err}");
 
     let status = fresh
-        .rebuild("agency", 2, None, vec![(1, vec![1.0, 0.0]), (2, vec![0.0, 1.0])])
+        .rebuild(
+            "agency",
+            2,
+            None,
+            vec![(1, vec![1.0, 0.0]), (2, vec![0.0, 1.0])],
+        )
         .await
         .unwrap();
     assert_eq!(status.count, 2);
