@@ -858,27 +858,22 @@ mod docx {
                 Event::Start(e) => body.start(&e, false),
                 Event::Empty(e) => body.start(&e, true),
                 Event::End(e) => body.end(e.local_name().as_ref()),
-                Event::Text(e) => {
-                    if body.in_text {
-                        let text = e.decode().map_err(quick_xml::Error::Encoding)?;
-                        body.push_text(&text);
-                    }
+                // Text outside `w:t` (field codes, deleted runs) is not document text.
+                Event::Text(e) if body.in_text => {
+                    let text = e.decode().map_err(quick_xml::Error::Encoding)?;
+                    body.push_text(&text);
                 }
-                Event::CData(e) => {
-                    if body.in_text {
-                        let text = e.decode().map_err(quick_xml::Error::Encoding)?;
-                        body.push_text(&text);
-                    }
+                Event::CData(e) if body.in_text => {
+                    let text = e.decode().map_err(quick_xml::Error::Encoding)?;
+                    body.push_text(&text);
                 }
-                Event::GeneralRef(e) => {
-                    if body.in_text {
-                        if let Some(c) = e.resolve_char_ref()? {
-                            body.push_text(c.encode_utf8(&mut [0; 4]));
-                        } else {
-                            let name = e.decode().map_err(quick_xml::Error::Encoding)?;
-                            if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
-                                body.push_text(s);
-                            }
+                Event::GeneralRef(e) if body.in_text => {
+                    if let Some(c) = e.resolve_char_ref()? {
+                        body.push_text(c.encode_utf8(&mut [0; 4]));
+                    } else {
+                        let name = e.decode().map_err(quick_xml::Error::Encoding)?;
+                        if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
+                            body.push_text(s);
                         }
                     }
                 }
@@ -1285,13 +1280,13 @@ mod tests {
     #[test]
     fn docx_tables_become_one_line_per_row() {
         let cell = |text: &str| format!("<w:tc>{}</w:tc>", para(text));
+        let two_paragraph_cell = format!("<w:tc>{}{}</w:tc>", para("120"), para("EUR"));
         let body = format!(
-            "{}<w:tbl><w:tr>{}{}</w:tr><w:tr>{}{}</w:tr></w:tbl>{}",
+            "{}<w:tbl><w:tr>{}{}</w:tr><w:tr>{}{two_paragraph_cell}</w:tr></w:tbl>{}",
             para("Prices:"),
             cell("Room"),
             cell("Price"),
             cell("Double"),
-            format!("<w:tc>{}{}</w:tc>", para("120"), para("EUR")),
             para("End.")
         );
         let got = extract("a.docx", &docx(&body)).expect("docx");
