@@ -1210,6 +1210,38 @@ mod tests {
         assert!(err.to_string().contains("password-protected"), "{err}");
     }
 
+    /// `bytes` re-saved by lopdf with RC4 encryption and the given user password.
+    fn encrypted_pdf(bytes: &[u8], user_password: &str) -> Vec<u8> {
+        use lopdf::{EncryptionState, EncryptionVersion, Object, Permissions, StringFormat};
+        let mut doc = lopdf::Document::load_mem(bytes).expect("load fixture");
+        let id = Object::String(vec![7; 16], StringFormat::Hexadecimal);
+        doc.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+        let state = EncryptionState::try_from(EncryptionVersion::V1 {
+            document: &doc,
+            owner_password: "owner",
+            user_password,
+            permissions: Permissions::all(),
+        })
+        .expect("encryption state");
+        doc.encrypt(&state).expect("encrypt");
+        let mut out = Vec::new();
+        doc.save_to(&mut out).expect("save");
+        out
+    }
+
+    #[test]
+    fn a_pdf_encrypted_with_a_real_password_is_refused() {
+        let bytes = encrypted_pdf(&pdf(&[&["Secret itinerary"]]), "secret");
+        assert_eq!(code(extract("locked.pdf", &bytes)), "encrypted_pdf");
+    }
+
+    #[test]
+    fn a_pdf_encrypted_with_an_empty_user_password_is_read() {
+        let bytes = encrypted_pdf(&pdf(&[&["Open itinerary"]]), "");
+        let got = extract("restricted.pdf", &bytes).expect("decrypted transparently");
+        assert_eq!(got.text, "Open itinerary");
+    }
+
     #[test]
     fn a_truncated_pdf_is_corrupt() {
         let bytes = pdf(&[&["Hello world"]]);
