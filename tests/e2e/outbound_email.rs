@@ -1036,3 +1036,16 @@ async fn without_a_network_transport_email_has_no_circuit() {
     assert_eq!(circuit_gauge(&app, "sendgrid").await, None);
     assert_eq!(circuit_gauge(&app, "smtp").await, None);
 }
+
+#[tokio::test]
+async fn an_smtp_transport_reports_its_own_circuit_from_start_up() {
+    let smtp = FakeSmtp::start(&[]).await;
+    let app = TestApp::with_config(support::Backend::Sqlite, smtp_to(smtp.port)).await;
+    assert_eq!(circuit_gauge(&app, "smtp").await, Some(0));
+    assert_eq!(circuit_gauge(&app, "sendgrid").await, None);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(
+        ready.body["checks"]["email"],
+        json!({"transport": "smtp", "circuit": "closed", "status": "up", "deferred": 0})
+    );
+}
