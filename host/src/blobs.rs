@@ -4,7 +4,15 @@
 //! Every object a tenant owns lives under `tenants/<tenant_id>/`, which is what lets a tenant
 //! deletion find and remove all of them. Content shared across tenants (such as identical
 //! plugin binaries) lives elsewhere and is not removed with a tenant.
+//!
+//! A GCS bucket is an upstream with a circuit breaker ([`crate::breaker`], labelled `gcs`):
+//! each operation, after object_store's own retries, counts as a failure when the bucket did
+//! not answer (5xx, 408, 429, connection errors, timeouts) and as a success when it did
+//! (including not-found, 401 and 403, which are about the request, not the bucket's health).
+//! While the circuit is open, operations fail at once with [`BlobError::CircuitOpen`] instead
+//! of spending the retry timeout. The local directory has no breaker.
 
+use std::future::Future;
 use std::path::Path as FsPath;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +27,14 @@ use object_store::{
     StaticCredentialProvider,
 };
 
+use serde_json::{Value, json};
+
+use crate::breaker::{Breaker, BreakerSettings, CircuitState};
 use crate::config::GcsConfig;
+use crate::metrics::Metrics;
+
+/// The GCS upstream's name in metrics, logs and health details.
+pub const GCS: &str = "gcs";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
@@ -30,13 +45,16 @@ pub enum BlobError {
     Config(String),
     #[error(transparent)]
     Store(#[from] object_store::Error),
+    /// The store's circuit is open after repeated failures: no request was sent.
+    #[error("object storage unavailable: the {upstream} circuit is open after repeated failures")]
+    CircuitOpen { upstream: &'static str },
 }
 
 impl BlobError {
     /// Whether the store failed to answer (after its retries) rather than Caravan asking for
-    /// something impossible: an outage, a timeout, a refusal by the bucket.
+    /// something impossible: an outage, a timeout, a refusal by the bucket, an open circuit.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Store(_))
+        matches!(self, Self::Store(_) | Self::CircuitOpen { .. })
     }
 }
 
@@ -44,6 +62,11 @@ impl BlobError {
 #[derive(Clone)]
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
+    /// `local`, `gcs`, or `other` for a store handed to [`Blobs::new`].
+    backend: &'static str,
+    /// The bucket's circuit (GCS only).
+    breaker: Option<Breaker>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl std::fmt::Debug for Blobs {
@@ -61,7 +84,9 @@ impl Blobs {
                 source: Box::new(e),
             })
         })?;
-        Ok(Self::new(Arc::new(LocalFileSystem::new_with_prefix(dir)?)))
+        let mut blobs = Self::new(Arc::new(LocalFileSystem::new_with_prefix(dir)?));
+        blobs.backend = "local";
+        Ok(blobs)
     }
 
     /// A Google Cloud Storage bucket, reached through object_store's GCS client (the XML
@@ -72,7 +97,11 @@ impl Blobs {
     /// `max_retries` times and not once `retry_timeout_ms` has passed since the first
     /// attempt; every attempt is cut off after `request_timeout_ms`. A request therefore
     /// gives up after about `retry_timeout_ms + max_backoff_ms + request_timeout_ms` at most.
-    pub fn gcs(config: &GcsConfig) -> Result<Self, BlobError> {
+    /// object_store 0.14 does not read `Retry-After`: a 429 is retried on its own backoff.
+    ///
+    /// Operations go through the bucket's circuit breaker (`breaker_failures`,
+    /// `breaker_open_min_ms`, `breaker_open_max_ms`), whose gauge is in `metrics` from now on.
+    pub fn gcs(config: &GcsConfig, metrics: &Arc<Metrics>) -> Result<Self, BlobError> {
         config.check().map_err(BlobError::Config)?;
         let bucket = config.bucket.as_deref().unwrap_or_default().trim();
         let ms = Duration::from_millis;
@@ -112,11 +141,100 @@ impl Blobs {
                 }),
             ));
         }
-        Ok(Self::new(Arc::new(builder.build()?)))
+        let breaker = Breaker::new(
+            GCS,
+            BreakerSettings::from_ms(
+                config.breaker_failures,
+                config.breaker_open_min_ms,
+                config.breaker_open_max_ms,
+            ),
+            metrics,
+        );
+        Ok(Self {
+            store: Arc::new(builder.build()?),
+            backend: GCS,
+            breaker: Some(breaker),
+            metrics: Some(metrics.clone()),
+        })
     }
 
+    /// Any object store, without a circuit breaker.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            backend: "other",
+            breaker: None,
+            metrics: None,
+        }
+    }
+
+    /// `local` or `gcs`.
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// The bucket's circuit, when the store has one (GCS).
+    pub fn circuit_state(&self) -> Option<CircuitState> {
+        self.breaker.as_ref().map(Breaker::state)
+    }
+
+    /// The `/health/ready` details: the backend and its circuit (`not_applicable` for a
+    /// local directory). Informational: an open circuit fails file operations fast, it does
+    /// not stop the host from serving everything else.
+    pub fn health(&self) -> Value {
+        let circuit = self.circuit_state();
+        json!({
+            "backend": self.backend,
+            "circuit": circuit.map_or("not_applicable", CircuitState::as_str),
+            "status": match circuit {
+                None | Some(CircuitState::Closed) => "up",
+                Some(_) => "degraded",
+            },
+        })
+    }
+
+    /// Runs one store operation through the circuit breaker, if there is one: refused at
+    /// once while it is open, its outcome recorded otherwise.
+    async fn guarded<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, object_store::Error>>,
+    ) -> Result<T, BlobError> {
+        let Some(breaker) = &self.breaker else {
+            return Ok(call.await?);
+        };
+        let upstream = breaker.name();
+        if !breaker.is_call_permitted() {
+            self.observe(upstream, operation, "circuit_open");
+            return Err(BlobError::CircuitOpen { upstream });
+        }
+        let result = call.await;
+        let outcome = match &result {
+            Ok(_) => {
+                breaker.on_success();
+                "ok"
+            }
+            Err(error) => match upstream_fault(error) {
+                Some(true) => {
+                    breaker.on_error();
+                    tracing::warn!(upstream, operation, %error, "object store call failed");
+                    "unavailable"
+                }
+                Some(false) => {
+                    breaker.on_success();
+                    "rejected"
+                }
+                None => "rejected",
+            },
+        };
+        self.observe(upstream, operation, outcome);
+        Ok(result?)
+    }
+
+    fn observe(&self, upstream: &str, operation: &str, outcome: &str) {
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_upstream_call(upstream, operation, outcome);
+        }
     }
 
     /// `tenants/<tenant_id>/<name>`; `name` may contain `/` but no empty or `..` segments.
@@ -133,35 +251,39 @@ impl Blobs {
     }
 
     pub async fn put(&self, path: &Path, bytes: Bytes) -> Result<(), BlobError> {
-        self.store.put(path, PutPayload::from(bytes)).await?;
+        self.guarded("put", self.store.put(path, PutPayload::from(bytes)))
+            .await?;
         Ok(())
     }
 
     pub async fn get(&self, path: &Path) -> Result<Bytes, BlobError> {
-        Ok(self.store.get(path).await?.bytes().await?)
+        self.guarded("get", async { self.store.get(path).await?.bytes().await })
+            .await
     }
 
     /// Whether an object exists.
     pub async fn exists(&self, path: &Path) -> Result<bool, BlobError> {
-        match self.store.head(path).await {
+        match self.guarded("head", self.store.head(path)).await {
             Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(e) => Err(e.into()),
+            Err(BlobError::Store(object_store::Error::NotFound { .. })) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
     /// Removes one object; a missing object is not an error.
     pub async fn delete(&self, path: &Path) -> Result<(), BlobError> {
-        match self.store.delete(path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
+        match self.guarded("delete", self.store.delete(path)).await {
+            Ok(()) | Err(BlobError::Store(object_store::Error::NotFound { .. })) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 
     /// Names of every object a tenant owns.
     pub async fn list_tenant(&self, tenant_id: &str) -> Result<Vec<Path>, BlobError> {
         let prefix = Path::from_iter(["tenants", tenant_id]);
-        let metas: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        let metas: Vec<_> = self
+            .guarded("list", self.store.list(Some(&prefix)).try_collect())
+            .await?;
         Ok(metas.into_iter().map(|m| m.location).collect())
     }
 
@@ -170,9 +292,43 @@ impl Blobs {
         let paths = self.list_tenant(tenant_id).await?;
         let count = paths.len();
         let stream = futures::stream::iter(paths.into_iter().map(Ok)).boxed();
-        let deleted: Vec<Path> = self.store.delete_stream(stream).try_collect().await?;
+        let deleted: Vec<Path> = self
+            .guarded("delete", self.store.delete_stream(stream).try_collect())
+            .await?;
         debug_assert_eq!(deleted.len(), count);
         Ok(count)
+    }
+}
+
+/// Whether a failed operation says the bucket is unwell (`Some(true)`: 5xx, 408, 429,
+/// connection errors and timeouts, all after object_store's retries), that it answered
+/// (`Some(false)`: not found, conflicts, preconditions, 401, 403 and other 4xx), or neither
+/// (`None`: a request Caravan could not even make, such as an invalid path).
+fn upstream_fault(error: &object_store::Error) -> Option<bool> {
+    use object_store::Error as E;
+    match error {
+        E::NotFound { .. }
+        | E::AlreadyExists { .. }
+        | E::Precondition { .. }
+        | E::NotModified { .. }
+        | E::PermissionDenied { .. }
+        | E::Unauthenticated { .. } => Some(false),
+        // object_store keeps the status of other answers inside a private error type; its
+        // text ("… non-2xx status code: 400 Bad Request …") is the one public trace of it.
+        E::Generic { .. } => Some(!is_client_error(&error.to_string())),
+        _ => None,
+    }
+}
+
+/// Whether an error text reports an HTTP 4xx answer other than 408 and 429.
+fn is_client_error(text: &str) -> bool {
+    let Some((_, rest)) = text.split_once("status code: ") else {
+        return false;
+    };
+    match rest.get(..3).and_then(|code| code.parse::<u16>().ok()) {
+        Some(408 | 429) => false,
+        Some(status) => (400..500).contains(&status),
+        None => false,
     }
 }
 
@@ -182,7 +338,7 @@ mod tests {
 
     #[test]
     fn a_gcs_store_needs_a_bucket_and_names_the_variable() {
-        let err = Blobs::gcs(&GcsConfig::default()).unwrap_err();
+        let err = Blobs::gcs(&GcsConfig::default(), &Arc::new(Metrics::new())).unwrap_err();
         assert!(matches!(err, BlobError::Config(_)), "{err}");
         assert!(err.to_string().contains("CARAVAN_GCS_BUCKET"), "{err}");
         assert!(!err.is_unavailable());
@@ -190,23 +346,29 @@ mod tests {
 
     #[test]
     fn a_gcs_store_is_built_without_contacting_the_bucket() {
-        let blobs = Blobs::gcs(&GcsConfig {
-            bucket: Some("caravan-files".to_owned()),
-            base_url: "http://127.0.0.1:9".to_owned(),
-            anonymous: true,
-            ..GcsConfig::default()
-        })
+        let blobs = Blobs::gcs(
+            &GcsConfig {
+                bucket: Some("caravan-files".to_owned()),
+                base_url: "http://127.0.0.1:9".to_owned(),
+                anonymous: true,
+                ..GcsConfig::default()
+            },
+            &Arc::new(Metrics::new()),
+        )
         .unwrap();
         assert!(format!("{blobs:?}").contains("caravan-files"), "{blobs:?}");
     }
 
     #[test]
     fn a_malformed_service_account_key_stops_the_store_from_being_built() {
-        let err = Blobs::gcs(&GcsConfig {
-            bucket: Some("caravan-files".to_owned()),
-            service_account_key: Some(crate::config::Secret::new("not json")),
-            ..GcsConfig::default()
-        })
+        let err = Blobs::gcs(
+            &GcsConfig {
+                bucket: Some("caravan-files".to_owned()),
+                service_account_key: Some(crate::config::Secret::new("not json")),
+                ..GcsConfig::default()
+            },
+            &Arc::new(Metrics::new()),
+        )
         .unwrap_err();
         assert!(matches!(err, BlobError::Store(_)), "{err}");
         assert!(!err.to_string().contains("not json"), "{err}");
@@ -223,5 +385,56 @@ mod tests {
         for bad in ["../other/logo", "a//b", "./x", ""] {
             assert!(Blobs::tenant_path("agency", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_failures_of_the_bucket_count_against_its_circuit() {
+        let generic = |text: &str| object_store::Error::Generic {
+            store: "GCS",
+            source: text.to_owned().into(),
+        };
+        let retried = generic(
+            "Error performing PUT http://127.0.0.1/b/o in 2s, after 5 retries - \
+             Server returned non-2xx status code: 503 Service Unavailable: ",
+        );
+        assert_eq!(upstream_fault(&retried), Some(true));
+        let throttled = generic("… Server returned non-2xx status code: 429 Too Many Requests");
+        assert_eq!(upstream_fault(&throttled), Some(true));
+        let refused = generic("… Server returned non-2xx status code: 400 Bad Request: bad");
+        assert_eq!(upstream_fault(&refused), Some(false));
+        let connection = generic("error sending request: Connection refused");
+        assert_eq!(upstream_fault(&connection), Some(true));
+        let missing = object_store::Error::NotFound {
+            path: "tenants/a/x".to_owned(),
+            source: "404".into(),
+        };
+        assert_eq!(upstream_fault(&missing), Some(false));
+        let denied = object_store::Error::PermissionDenied {
+            path: "tenants/a/x".to_owned(),
+            source: "403".into(),
+        };
+        assert_eq!(upstream_fault(&denied), Some(false));
+        let unsupported = object_store::Error::NotSupported {
+            source: "copy".into(),
+        };
+        assert_eq!(upstream_fault(&unsupported), None);
+    }
+
+    #[test]
+    fn an_open_circuit_is_an_unavailable_store() {
+        let err = BlobError::CircuitOpen { upstream: GCS };
+        assert!(err.is_unavailable());
+        assert!(err.to_string().contains("circuit is open"), "{err}");
+    }
+
+    #[test]
+    fn a_local_store_has_no_circuit_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = Blobs::local(dir.path()).unwrap();
+        assert_eq!(blobs.circuit_state(), None);
+        assert_eq!(
+            blobs.health(),
+            json!({"backend": "local", "circuit": "not_applicable", "status": "up"})
+        );
     }
 }

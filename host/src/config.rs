@@ -274,6 +274,15 @@ pub struct GcsConfig {
     /// How long one attempt may take, connection and whole answer included
     /// (`CARAVAN_GCS_REQUEST_TIMEOUT_MS`).
     pub request_timeout_ms: u64,
+    /// Consecutive failed operations (each after its own retries) after which the bucket's
+    /// circuit opens and operations fail at once (`CARAVAN_GCS_BREAKER_FAILURES`).
+    pub breaker_failures: u32,
+    /// How long the circuit stays open the first time before a trial operation (half-open);
+    /// up to half as long again, at random (`CARAVAN_GCS_BREAKER_OPEN_MIN_MS`).
+    pub breaker_open_min_ms: u64,
+    /// Cap on the open period, which doubles while trial operations keep failing
+    /// (`CARAVAN_GCS_BREAKER_OPEN_MAX_MS`).
+    pub breaker_open_max_ms: u64,
 }
 
 impl Default for GcsConfig {
@@ -289,6 +298,9 @@ impl Default for GcsConfig {
             max_backoff_ms: 5_000,
             retry_timeout_ms: 30_000,
             request_timeout_ms: 10_000,
+            breaker_failures: 5,
+            breaker_open_min_ms: 10_000,
+            breaker_open_max_ms: 60_000,
         }
     }
 }
@@ -334,8 +346,33 @@ impl GcsConfig {
         if self.request_timeout_ms == 0 {
             return Err("CARAVAN_GCS_REQUEST_TIMEOUT_MS must be more than 0".into());
         }
-        Ok(())
+        check_breaker(
+            "CARAVAN_GCS_BREAKER",
+            self.breaker_failures,
+            self.breaker_open_min_ms,
+            self.breaker_open_max_ms,
+        )
     }
+}
+
+/// The rules of an upstream's breaker settings, named by their variables' common prefix
+/// (`CARAVAN_MAIL_BREAKER`, `CARAVAN_GCS_BREAKER`).
+fn check_breaker(
+    prefix: &str,
+    failures: u32,
+    open_min_ms: u64,
+    open_max_ms: u64,
+) -> Result<(), String> {
+    if failures == 0 {
+        return Err(format!("{prefix}_FAILURES must be at least 1"));
+    }
+    if open_min_ms == 0 || open_max_ms < open_min_ms {
+        return Err(format!(
+            "{prefix}_OPEN_MIN_MS must be more than 0 and at most {prefix}_OPEN_MAX_MS \
+             (got {open_min_ms} and {open_max_ms})"
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Debug for GcsConfig {
@@ -351,6 +388,9 @@ impl fmt::Debug for GcsConfig {
             .field("max_backoff_ms", &self.max_backoff_ms)
             .field("retry_timeout_ms", &self.retry_timeout_ms)
             .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("breaker_failures", &self.breaker_failures)
+            .field("breaker_open_min_ms", &self.breaker_open_min_ms)
+            .field("breaker_open_max_ms", &self.breaker_open_max_ms)
             .finish()
     }
 }
@@ -587,6 +627,16 @@ pub struct MailConfig {
     pub max_backoff_ms: u64,
     /// How long one attempt may take, connection and answer included.
     pub attempt_timeout_ms: u64,
+    /// Consecutive failed deliveries (connection errors, timeouts, 429, 5xx, SMTP 4xx) after
+    /// which the transport's circuit opens and emails wait, queued, instead of being sent
+    /// (`CARAVAN_MAIL_BREAKER_FAILURES`).
+    pub breaker_failures: u32,
+    /// How long the circuit stays open the first time before a trial delivery (half-open);
+    /// up to half as long again, at random (`CARAVAN_MAIL_BREAKER_OPEN_MIN_MS`).
+    pub breaker_open_min_ms: u64,
+    /// Cap on the open period, which doubles while trial deliveries keep failing
+    /// (`CARAVAN_MAIL_BREAKER_OPEN_MAX_MS`).
+    pub breaker_open_max_ms: u64,
 }
 
 impl Default for MailConfig {
@@ -600,6 +650,9 @@ impl Default for MailConfig {
             initial_backoff_ms: 500,
             max_backoff_ms: 5_000,
             attempt_timeout_ms: 10_000,
+            breaker_failures: 5,
+            breaker_open_min_ms: 10_000,
+            breaker_open_max_ms: 60_000,
         }
     }
 }
@@ -636,6 +689,12 @@ impl MailConfig {
         if self.attempt_timeout_ms == 0 {
             return Err("mail attempt_timeout_ms must be more than 0".into());
         }
+        check_breaker(
+            "CARAVAN_MAIL_BREAKER",
+            self.breaker_failures,
+            self.breaker_open_min_ms,
+            self.breaker_open_max_ms,
+        )?;
         Ok(())
     }
 }
@@ -654,6 +713,9 @@ impl fmt::Debug for MailConfig {
             .field("initial_backoff_ms", &self.initial_backoff_ms)
             .field("max_backoff_ms", &self.max_backoff_ms)
             .field("attempt_timeout_ms", &self.attempt_timeout_ms)
+            .field("breaker_failures", &self.breaker_failures)
+            .field("breaker_open_min_ms", &self.breaker_open_min_ms)
+            .field("breaker_open_max_ms", &self.breaker_open_max_ms)
             .finish()
     }
 }
@@ -918,6 +980,15 @@ impl Config {
         if let Some(v) = env.var("CARAVAN_SENDGRID_BASE_URL") {
             self.mail.sendgrid_base_url = v.trim().trim_end_matches('/').to_owned();
         }
+        if let Some(v) = env.var("CARAVAN_MAIL_BREAKER_FAILURES") {
+            self.mail.breaker_failures = parse("CARAVAN_MAIL_BREAKER_FAILURES", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_MAIL_BREAKER_OPEN_MIN_MS") {
+            self.mail.breaker_open_min_ms = parse("CARAVAN_MAIL_BREAKER_OPEN_MIN_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_MAIL_BREAKER_OPEN_MAX_MS") {
+            self.mail.breaker_open_max_ms = parse("CARAVAN_MAIL_BREAKER_OPEN_MAX_MS", &v)?;
+        }
         self.apply_object_store_env(env)
     }
 
@@ -965,6 +1036,15 @@ impl Config {
         }
         if let Some(v) = env.var("CARAVAN_GCS_REQUEST_TIMEOUT_MS") {
             gcs.request_timeout_ms = parse("CARAVAN_GCS_REQUEST_TIMEOUT_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_BREAKER_FAILURES") {
+            gcs.breaker_failures = parse("CARAVAN_GCS_BREAKER_FAILURES", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_BREAKER_OPEN_MIN_MS") {
+            gcs.breaker_open_min_ms = parse("CARAVAN_GCS_BREAKER_OPEN_MIN_MS", &v)?;
+        }
+        if let Some(v) = env.var("CARAVAN_GCS_BREAKER_OPEN_MAX_MS") {
+            gcs.breaker_open_max_ms = parse("CARAVAN_GCS_BREAKER_OPEN_MAX_MS", &v)?;
         }
         Ok(())
     }
@@ -1343,5 +1423,88 @@ mod tests {
         assert_eq!(config.object_store.gcs.retry_timeout_ms, 2000);
         assert_eq!(config.object_store.gcs.max_retries, 5);
         assert!(config.object_store.gcs.service_account_key.is_some());
+    }
+
+    #[test]
+    fn breaker_settings_of_mail_and_gcs_come_from_their_tables_and_variables() {
+        let defaults = Config::load(None, &env(&[])).unwrap();
+        let breaker = |failures, min, max| (failures, min, max);
+        let mail = &defaults.mail;
+        assert_eq!(
+            breaker(
+                mail.breaker_failures,
+                mail.breaker_open_min_ms,
+                mail.breaker_open_max_ms
+            ),
+            (5, 10_000, 60_000)
+        );
+        let gcs = &defaults.object_store.gcs;
+        assert_eq!(
+            breaker(
+                gcs.breaker_failures,
+                gcs.breaker_open_min_ms,
+                gcs.breaker_open_max_ms
+            ),
+            (5, 10_000, 60_000)
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("caravan.toml");
+        std::fs::write(
+            &path,
+            "[mail]\nbreaker_failures = 2\n\n[object_store.gcs]\nbreaker_open_max_ms = 90000\n",
+        )
+        .unwrap();
+        let config = Config::load(
+            Some(&path),
+            &env(&[
+                ("CARAVAN_MAIL_BREAKER_OPEN_MIN_MS", "300"),
+                ("CARAVAN_MAIL_BREAKER_OPEN_MAX_MS", "600"),
+                ("CARAVAN_GCS_BREAKER_FAILURES", "3"),
+                ("CARAVAN_GCS_BREAKER_OPEN_MIN_MS", "400"),
+            ]),
+        )
+        .unwrap();
+        let mail = &config.mail;
+        assert_eq!(
+            breaker(
+                mail.breaker_failures,
+                mail.breaker_open_min_ms,
+                mail.breaker_open_max_ms
+            ),
+            (2, 300, 600)
+        );
+        let gcs = &config.object_store.gcs;
+        assert_eq!(
+            breaker(
+                gcs.breaker_failures,
+                gcs.breaker_open_min_ms,
+                gcs.breaker_open_max_ms
+            ),
+            (3, 400, 90_000)
+        );
+    }
+
+    #[test]
+    fn breaker_settings_that_could_never_close_stop_start_up_naming_the_variable() {
+        let err = Config::load(None, &env(&[("CARAVAN_MAIL_BREAKER_FAILURES", "0")])).unwrap_err();
+        assert!(
+            err.to_string().contains("CARAVAN_MAIL_BREAKER_FAILURES"),
+            "{err}"
+        );
+        let err = Config::load(
+            None,
+            &env(&[
+                ("CARAVAN_OBJECT_STORE", "gcs"),
+                ("CARAVAN_GCS_BUCKET", "b"),
+                ("CARAVAN_GCS_BREAKER_OPEN_MIN_MS", "5000"),
+                ("CARAVAN_GCS_BREAKER_OPEN_MAX_MS", "1000"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("CARAVAN_GCS_BREAKER_OPEN_MIN_MS"),
+            "{err}"
+        );
     }
 }

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod ai;
 pub mod blobs;
+pub mod breaker;
 pub mod cli;
 pub mod config;
 pub mod crm;

@@ -4,24 +4,46 @@
 //! The default transport is the outbox alone: a database row plus an `.eml` file under
 //! `<data dir>/outbox/<tenant>/`, so nothing is lost when no mail server is configured.
 //! Network transports ([`smtp::Smtp`], [`sendgrid::SendGrid`]) plug in behind [`Transport`];
-//! the mailer retries their transient failures with backoff ([`retry`]).
+//! the mailer retries their transient failures with backoff ([`retry`]) and guards each with a
+//! circuit breaker ([`crate::breaker`], labelled with the transport's name).
+//!
+//! While the circuit is open no request is sent: the email stays `queued` (its row says why
+//! in `last_error`) and waits in this process's deferred queue, which retries it once the
+//! circuit lets calls through again. A refused attempt is not an attempt: `attempts` counts
+//! requests made, so an outage does not spend an email's budget. A transient failure that
+//! leaves the circuit open defers the email the same way instead of failing it; an email
+//! fails for good only on a permanent refusal, when its attempts run out while the circuit
+//! stays closed (the upstream answers others but not this one), after waiting
+//! [`MAX_DEFERRAL`], or when [`MAX_DEFERRED`] emails already wait.
 
 pub mod retry;
 pub mod sendgrid;
 pub mod smtp;
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
+use serde_json::{Value, json};
 
-use self::retry::{DeliveryError, RetryPolicy};
+use self::retry::{DeliveryError, Retry, RetryPolicy};
+use crate::breaker::{Breaker, BreakerSettings, CircuitState};
 use crate::config::{MailConfig, MailTransport};
+use crate::metrics::Metrics;
 use crate::storage::{OutboxRepo, StorageError};
+
+/// The longest an email waits for its transport's circuit to close before it is recorded as
+/// failed.
+pub const MAX_DEFERRAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How many emails may wait for a closed circuit at once (each is held in memory with its
+/// attachments); beyond that an email that cannot be sent is recorded as failed.
+pub const MAX_DEFERRED: usize = 1_000;
 
 /// Why an email could not be sent or recorded.
 #[derive(Debug, thiserror::Error)]
@@ -174,7 +196,35 @@ pub struct Mailer {
     dir: PathBuf,
     from_address: String,
     transport: Option<Arc<dyn Transport>>,
+    /// The transport's circuit; `None` for the outbox alone or a transport without one.
+    breaker: Option<Breaker>,
     policy: RetryPolicy,
+    deferred: Arc<Mutex<Deferred>>,
+    metrics: Option<Arc<Metrics>>,
+}
+
+/// Emails waiting for the transport's circuit to let calls through again.
+#[derive(Default)]
+struct Deferred {
+    emails: VecDeque<Pending>,
+    /// Whether a task is draining the queue (at most one per mailer).
+    draining: bool,
+}
+
+/// A deferred email with everything a later attempt needs.
+struct Pending {
+    message: Message,
+    rendered: Rendered,
+    record: OutboundEmail,
+    since: Instant,
+}
+
+/// How one delivery (its attempts and waits) ended.
+enum Outcome {
+    Sent(Delivered),
+    Failed(DeliveryError),
+    /// The circuit is open: nothing more is sent now and the email waits, queued.
+    Deferred(String),
 }
 
 impl std::fmt::Debug for Mailer {
@@ -182,6 +232,7 @@ impl std::fmt::Debug for Mailer {
         f.debug_struct("Mailer")
             .field("dir", &self.dir)
             .field("transport", &self.transport.as_ref().map(|t| t.name()))
+            .field("circuit", &self.circuit_state())
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -196,17 +247,22 @@ impl Mailer {
             dir,
             from_address,
             transport: None,
+            breaker: None,
             policy: RetryPolicy::default(),
+            deferred: Arc::default(),
+            metrics: None,
         }
     }
 
     /// The mailer the `[mail]` settings ask for: the outbox alone, or with the SMTP or
-    /// SendGrid transport and the configured retry budget.
+    /// SendGrid transport, the configured retry budget and a circuit breaker whose gauge
+    /// (`caravan_upstream_circuit_state{upstream="sendgrid"}` or `"smtp"`) is in `metrics`.
     pub fn from_config(
         repo: Arc<dyn OutboxRepo>,
         dir: PathBuf,
         from_address: String,
         config: &MailConfig,
+        metrics: &Arc<Metrics>,
     ) -> Result<Self, MailError> {
         config.check().map_err(MailError::Config)?;
         let policy = RetryPolicy::from_config(config);
@@ -230,7 +286,54 @@ impl Mailer {
                 )?)
             }
         };
-        Ok(mailer.with_transport(transport))
+        let breaker = Breaker::new(
+            transport.name(),
+            BreakerSettings::from_ms(
+                config.breaker_failures,
+                config.breaker_open_min_ms,
+                config.breaker_open_max_ms,
+            ),
+            metrics,
+        );
+        let mut mailer = mailer.with_transport(transport).with_breaker(breaker);
+        mailer.metrics = Some(metrics.clone());
+        Ok(mailer)
+    }
+
+    /// Guards the transport with `breaker`: while it is open, emails wait instead of being
+    /// sent.
+    pub fn with_breaker(mut self, breaker: Breaker) -> Self {
+        self.breaker = Some(breaker);
+        self
+    }
+
+    /// The transport's circuit, if it has one.
+    pub fn circuit_state(&self) -> Option<CircuitState> {
+        self.breaker.as_ref().map(Breaker::state)
+    }
+
+    /// How many emails wait in this process for the circuit to close.
+    pub fn deferred_count(&self) -> usize {
+        self.lock_deferred().emails.len()
+    }
+
+    /// The `/health/ready` details: the transport, its circuit (`not_applicable` for the
+    /// outbox alone) and the emails waiting for it. Informational: an open circuit defers
+    /// email, it does not stop the host from serving.
+    pub fn health(&self) -> Value {
+        let transport = self.transport.as_ref().map_or("outbox", |t| t.name());
+        let circuit = self.circuit_state();
+        let status = match circuit {
+            None if self.transport.is_none() => "disabled",
+            None | Some(CircuitState::Closed) => "up",
+            Some(_) => "degraded",
+        };
+        json!({
+            "transport": transport,
+            "circuit": circuit.map_or("not_applicable", CircuitState::as_str),
+            "status": status,
+            "deferred": self.deferred_count(),
+        })
     }
 
     /// Delivers through `transport` as well as keeping the outbox copy.
@@ -251,8 +354,9 @@ impl Mailer {
     /// The `.eml` copy and a `queued` row are written before any network traffic, so a
     /// crash mid-delivery still leaves the email on record; the row then gets the final
     /// status, attempts and error. A delivery failure is not an `Err`: it comes back as the
-    /// record with status `failed`. `Err` means the message is invalid or the copy or row
-    /// could not be written.
+    /// record with status `failed`, or `queued` with the reason in `last_error` when the
+    /// transport's circuit is open and the email waits to be retried. `Err` means the
+    /// message is invalid or the copy or row could not be written.
     pub async fn send(&self, message: &Message) -> Result<OutboundEmail, MailError> {
         if let Some(key) = &message.idempotency_key
             && let Some(existing) = self.repo.find_email_by_key(&message.tenant_id, key).await?
@@ -311,61 +415,169 @@ impl Mailer {
                 reply_to: rendered.reply_to.as_ref(),
                 rfc5322: &rendered.raw,
             };
-            let (attempts, result) = self.deliver(transport.as_ref(), &outgoing).await;
+            let (attempts, outcome) = self.deliver(transport.as_ref(), &outgoing).await;
             record.attempts = attempts;
-            match result {
-                Ok(delivered) => {
-                    record.status = "sent".to_owned();
-                    record.sent_at = Some(Utc::now());
-                    record.provider_message_id = delivered.provider_message_id;
-                }
-                Err(err) => {
-                    record.status = "failed".to_owned();
-                    record.last_error = Some(err.message);
-                }
-            }
+            let deferred = apply(&mut record, outcome);
             if !self.repo.update_delivery(&record).await? {
                 tracing::warn!(
                     email_id = record.id,
                     "email row vanished during delivery (tenant deleted?)"
                 );
+                return Ok(record);
+            }
+            if deferred {
+                // The row says `queued` before the queue can hand the email to the task that
+                // retries it, so a later `sent` is never overwritten.
+                let pending = Pending {
+                    message: message.clone(),
+                    rendered,
+                    record: record.clone(),
+                    since: Instant::now(),
+                };
+                if let Err(reason) = self.defer(pending) {
+                    record.status = "failed".to_owned();
+                    record.last_error = Some(reason);
+                    self.repo.update_delivery(&record).await?;
+                }
             }
         }
-        if record.status == "failed" {
-            tracing::error!(
-                email_id = record.id,
-                tenant_id = record.tenant_id,
-                kind = record.kind,
-                transport = record.transport,
-                attempts = record.attempts,
-                error = record.last_error.as_deref().unwrap_or_default(),
-                "email not delivered; kept in the outbox"
-            );
-        } else {
-            tracing::info!(
-                email_id = record.id,
-                tenant_id = record.tenant_id,
-                kind = record.kind,
-                transport = record.transport,
-                status = record.status,
-                attempts = record.attempts,
-                "email recorded"
-            );
-        }
+        log_outcome(&record);
         Ok(record)
     }
 
-    /// Attempts delivery until it succeeds, fails permanently or the policy says stop;
-    /// returns the attempts made and the last outcome.
-    async fn deliver(
-        &self,
-        transport: &dyn Transport,
-        email: &Outgoing<'_>,
-    ) -> (i32, Result<Delivered, DeliveryError>) {
+    /// Queues a deferred email and makes sure a task is draining the queue; `Err` (the
+    /// reason to record) when too many emails already wait.
+    fn defer(&self, pending: Pending) -> Result<(), String> {
+        let mut deferred = self.lock_deferred();
+        if deferred.emails.len() >= MAX_DEFERRED {
+            return Err(format!(
+                "{}; {MAX_DEFERRED} emails already wait for the circuit to close",
+                pending
+                    .record
+                    .last_error
+                    .as_deref()
+                    .unwrap_or("circuit open")
+            ));
+        }
+        deferred.emails.push_back(pending);
+        if !deferred.draining {
+            deferred.draining = true;
+            tokio::spawn(self.clone().drain_deferred());
+        }
+        Ok(())
+    }
+
+    fn lock_deferred(&self) -> std::sync::MutexGuard<'_, Deferred> {
+        // The queue stays consistent whatever panicked while holding it.
+        self.deferred
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Retries deferred emails, oldest first, whenever the circuit lets calls through; ends
+    /// once the queue is empty (the next deferral starts another).
+    async fn drain_deferred(self) {
+        let Some(transport) = self.transport.clone() else {
+            self.lock_deferred().draining = false;
+            return;
+        };
+        // Often enough to notice the end of the open period soon; a look at a circuit that
+        // is still open sends nothing.
+        let open_min = self
+            .breaker
+            .as_ref()
+            .map_or(Duration::from_secs(1), |b| b.settings().open_min);
+        let tick = (open_min / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+        loop {
+            tokio::time::sleep(tick).await;
+            loop {
+                let pending = {
+                    let mut deferred = self.lock_deferred();
+                    match deferred.emails.pop_front() {
+                        Some(pending) => pending,
+                        None => {
+                            deferred.draining = false;
+                            return;
+                        }
+                    }
+                };
+                let Pending {
+                    message,
+                    rendered,
+                    mut record,
+                    since,
+                } = pending;
+                let outcome = if since.elapsed() > MAX_DEFERRAL {
+                    (
+                        0,
+                        Outcome::Failed(DeliveryError::permanent(format!(
+                            "{}; gave up after waiting {} h",
+                            record.last_error.as_deref().unwrap_or("circuit open"),
+                            MAX_DEFERRAL.as_secs() / 3600
+                        ))),
+                    )
+                } else {
+                    let outgoing = Outgoing {
+                        id: &record.id,
+                        message: &message,
+                        from: &rendered.from,
+                        to: &rendered.to,
+                        reply_to: rendered.reply_to.as_ref(),
+                        rfc5322: &rendered.raw,
+                    };
+                    self.deliver(transport.as_ref(), &outgoing).await
+                };
+                let (attempts, outcome) = outcome;
+                record.attempts = record.attempts.saturating_add(attempts);
+                let deferred = apply(&mut record, outcome);
+                if !deferred || attempts > 0 {
+                    match self.repo.update_delivery(&record).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(
+                                email_id = record.id,
+                                "deferred email dropped: its row is gone (tenant deleted?)"
+                            );
+                            continue;
+                        }
+                        Err(e) => tracing::error!(
+                            email_id = record.id,
+                            error = %e,
+                            "cannot record a deferred email's delivery"
+                        ),
+                    }
+                }
+                if deferred {
+                    // Still open: back to the head of the queue until the next look.
+                    self.lock_deferred().emails.push_front(Pending {
+                        message,
+                        rendered,
+                        record,
+                        since,
+                    });
+                    break;
+                }
+                log_outcome(&record);
+            }
+        }
+    }
+
+    /// Attempts delivery until it succeeds, fails permanently, the policy says stop or the
+    /// circuit is open; returns the requests made and the outcome.
+    async fn deliver(&self, transport: &dyn Transport, email: &Outgoing<'_>) -> (i32, Outcome) {
         let policy = self.policy;
+        let upstream = transport.name();
         let mut attempt: u32 = 0;
         loop {
+            let attempts = i32::try_from(attempt).unwrap_or(i32::MAX);
+            if let Some(breaker) = &self.breaker
+                && !breaker.is_call_permitted()
+            {
+                self.observe(upstream, "circuit_open");
+                return (attempts, Outcome::Deferred(circuit_open(upstream, None)));
+            }
             attempt += 1;
+            let attempts = i32::try_from(attempt).unwrap_or(i32::MAX);
             let started = Instant::now();
             let result = match tokio::time::timeout(
                 policy.attempt_timeout,
@@ -375,29 +587,63 @@ impl Mailer {
             {
                 Ok(result) => result,
                 Err(_) => Err(DeliveryError::transient(format!(
-                    "{}: no answer within {} ms",
-                    transport.name(),
+                    "{upstream}: no answer within {} ms",
                     policy.attempt_timeout.as_millis()
                 ))),
             };
-            let attempts = i32::try_from(attempt).unwrap_or(i32::MAX);
             let err = match result {
-                Ok(delivered) => return (attempts, Ok(delivered)),
+                Ok(delivered) => {
+                    if let Some(breaker) = &self.breaker {
+                        breaker.on_success();
+                    }
+                    self.observe(upstream, "ok");
+                    return (attempts, Outcome::Sent(delivered));
+                }
                 Err(err) => err,
             };
+            // Connection errors, timeouts, 429, 5xx (and SMTP 4xx) say the upstream is
+            // unwell; a permanent refusal (400, 401, 403, SMTP 5xx) says it answered.
+            let transient = matches!(err.retry, Retry::Transient { .. });
+            if let Some(breaker) = &self.breaker {
+                if transient {
+                    breaker.on_error();
+                } else {
+                    breaker.on_success();
+                }
+            }
             let Some(wait) = policy.next_wait(attempt, err.retry, rand::random::<f64>()) else {
-                return (attempts, Err(err));
+                if transient && self.circuit_state() == Some(CircuitState::Open) {
+                    // The upstream is down, not this email: it waits for the circuit
+                    // instead of failing with the outage.
+                    self.observe(upstream, "circuit_open");
+                    return (
+                        attempts,
+                        Outcome::Deferred(circuit_open(upstream, Some(&err))),
+                    );
+                }
+                self.observe(upstream, if transient { "unavailable" } else { "rejected" });
+                return (attempts, Outcome::Failed(err));
             };
             tracing::warn!(
                 email_id = email.id,
-                transport = transport.name(),
+                transport = upstream,
                 attempt,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 retry_in_ms = wait.as_millis() as u64,
                 error = %err,
                 "email delivery attempt failed; retrying"
             );
+            if let Some(metrics) = &self.metrics {
+                metrics.observe_upstream_retry(upstream, "send");
+            }
             tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Counts one delivery in `caravan_upstream_calls_total`.
+    fn observe(&self, upstream: &str, outcome: &str) {
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_upstream_call(upstream, "send", outcome);
         }
     }
 
@@ -413,6 +659,75 @@ impl Mailer {
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
     }
+}
+
+/// Writes a delivery's outcome into the record; `true` when the email was deferred.
+fn apply(record: &mut OutboundEmail, outcome: Outcome) -> bool {
+    match outcome {
+        Outcome::Sent(delivered) => {
+            record.status = "sent".to_owned();
+            record.sent_at = Some(Utc::now());
+            record.provider_message_id = delivered.provider_message_id;
+            record.last_error = None;
+            false
+        }
+        Outcome::Failed(err) => {
+            record.status = "failed".to_owned();
+            record.last_error = Some(err.message);
+            false
+        }
+        Outcome::Deferred(reason) => {
+            record.status = "queued".to_owned();
+            record.last_error = Some(reason);
+            true
+        }
+    }
+}
+
+/// One log line per delivery outcome.
+fn log_outcome(record: &OutboundEmail) {
+    if record.status == "failed" {
+        tracing::error!(
+            email_id = record.id,
+            tenant_id = record.tenant_id,
+            kind = record.kind,
+            transport = record.transport,
+            attempts = record.attempts,
+            error = record.last_error.as_deref().unwrap_or_default(),
+            "email not delivered; kept in the outbox"
+        );
+    } else if record.status == "queued" && record.last_error.is_some() {
+        tracing::warn!(
+            email_id = record.id,
+            tenant_id = record.tenant_id,
+            kind = record.kind,
+            transport = record.transport,
+            attempts = record.attempts,
+            reason = record.last_error.as_deref().unwrap_or_default(),
+            "email deferred; it stays queued until the circuit closes"
+        );
+    } else {
+        tracing::info!(
+            email_id = record.id,
+            tenant_id = record.tenant_id,
+            kind = record.kind,
+            transport = record.transport,
+            status = record.status,
+            attempts = record.attempts,
+            "email recorded"
+        );
+    }
+}
+
+/// The `last_error` of an email the open circuit keeps waiting.
+fn circuit_open(upstream: &str, last: Option<&DeliveryError>) -> String {
+    let mut reason = format!(
+        "{upstream} circuit open after repeated failures: delivery deferred until it closes"
+    );
+    if let Some(err) = last {
+        reason.push_str(&format!(" (last error: {err})"));
+    }
+    reason
 }
 
 /// A message rendered once for the copy and every transport.

@@ -83,9 +83,10 @@ impl AppState {
     /// Assembles the services on an already migrated database.
     pub fn with_storage(config: Config, storage: Storage) -> anyhow::Result<Self> {
         crate::tls::install_crypto_provider();
+        let metrics = Arc::new(Metrics::new());
         let blobs = match config.object_store.backend {
             ObjectStoreBackend::Local => Blobs::local(&config.data_dir.join("objects")),
-            ObjectStoreBackend::Gcs => Blobs::gcs(&config.object_store.gcs),
+            ObjectStoreBackend::Gcs => Blobs::gcs(&config.object_store.gcs, &metrics),
         }
         .with_context(|| {
             format!(
@@ -93,7 +94,6 @@ impl AppState {
                 config.object_store.backend.as_str()
             )
         })?;
-        let metrics = Arc::new(Metrics::new());
         let redis = match &config.redis_url {
             Some(url) => {
                 metrics.enable_redis();
@@ -126,6 +126,7 @@ impl AppState {
             config.data_dir.join("outbox"),
             config.mail_from.clone(),
             &config.mail,
+            &metrics,
         )
         .context("configuring outbound email")?;
         let keys = JwtKeys::load(

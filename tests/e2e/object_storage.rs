@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use bytes::Bytes;
 use caravan::blobs::Blobs;
 use caravan::config::{Config, GcsConfig, ObjectStoreBackend, Secret};
+use caravan::metrics::Metrics;
 use object_store::path::Path;
 use serde_json::json;
 use support::fake_gcs::{FakeGcs, Fault};
@@ -22,6 +23,11 @@ use crate::plugin_sandbox::hostile_bytes;
 
 fn path(name: &str) -> Path {
     Path::parse(name).unwrap()
+}
+
+/// A registry of its own for a store used without an app.
+fn metrics() -> Arc<Metrics> {
+    Arc::new(Metrics::new())
 }
 
 /// An app whose object store is the fake, with the fake's settings adjusted by `adjust`.
@@ -63,7 +69,7 @@ async fn plugin_versions(app: &TestApp, tenant: &str) -> usize {
 #[tokio::test]
 async fn blobs_on_gcs_put_get_check_list_and_delete_objects() {
     let fake = FakeGcs::start().await;
-    let blobs = Blobs::gcs(&fake.config()).unwrap();
+    let blobs = Blobs::gcs(&fake.config(), &metrics()).unwrap();
     // More objects than one listing page holds, so listing follows continuation tokens.
     let names = [
         "a.pdf",
@@ -154,7 +160,7 @@ async fn blobs_on_gcs_sign_every_request_with_the_service_account_key() {
         service_account_key: Some(Secret::new(key.clone())),
         ..fake.config()
     };
-    let blobs = Blobs::gcs(&signed).unwrap();
+    let blobs = Blobs::gcs(&signed, &metrics()).unwrap();
     let p = Blobs::tenant_path("agency", "logo.png").unwrap();
     blobs.put(&p, Bytes::from_static(b"png")).await.unwrap();
     assert_eq!(&blobs.get(&p).await.unwrap()[..], b"png");
@@ -164,37 +170,46 @@ async fn blobs_on_gcs_sign_every_request_with_the_service_account_key() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("service-account.json");
     std::fs::write(&file, &key).unwrap();
-    let from_file = Blobs::gcs(&GcsConfig {
-        anonymous: false,
-        service_account_path: Some(file),
-        ..fake.config()
-    })
+    let from_file = Blobs::gcs(
+        &GcsConfig {
+            anonymous: false,
+            service_account_path: Some(file),
+            ..fake.config()
+        },
+        &metrics(),
+    )
     .unwrap();
     assert!(from_file.exists(&p).await.unwrap());
     from_file.delete(&p).await.unwrap();
     assert!(fake.object_names().is_empty());
 
     // Without credentials, or with another account's key, the bucket refuses.
-    let anonymous = Blobs::gcs(&fake.config()).unwrap();
+    let anonymous = Blobs::gcs(&fake.config(), &metrics()).unwrap();
     let err = anonymous
         .put(&p, Bytes::from_static(b"x"))
         .await
         .unwrap_err();
     assert!(err.to_string().contains("401"), "{err}");
     let (_other, other_key) = FakeGcs::start_with_service_account().await;
-    let impostor = Blobs::gcs(&GcsConfig {
-        service_account_key: Some(Secret::new(other_key)),
-        ..signed.clone()
-    })
+    let impostor = Blobs::gcs(
+        &GcsConfig {
+            service_account_key: Some(Secret::new(other_key)),
+            ..signed.clone()
+        },
+        &metrics(),
+    )
     .unwrap();
     assert!(impostor.exists(&p).await.is_err());
     assert!(fake.object_names().is_empty());
 
     // A key that is not a key stops the store from being built at all.
-    let err = Blobs::gcs(&GcsConfig {
-        service_account_key: Some(Secret::new("{\"private_key\": \"nope\"}")),
-        ..signed
-    })
+    let err = Blobs::gcs(
+        &GcsConfig {
+            service_account_key: Some(Secret::new("{\"private_key\": \"nope\"}")),
+            ..signed
+        },
+        &metrics(),
+    )
     .unwrap_err();
     assert!(matches!(err, caravan::blobs::BlobError::Store(_)), "{err}");
 }
@@ -202,7 +217,7 @@ async fn blobs_on_gcs_sign_every_request_with_the_service_account_key() {
 #[tokio::test]
 async fn blobs_on_gcs_retry_server_errors_and_throttling() {
     let fake = FakeGcs::start().await;
-    let blobs = Blobs::gcs(&fake.config()).unwrap();
+    let blobs = Blobs::gcs(&fake.config(), &metrics()).unwrap();
     let p = Blobs::tenant_path("agency", "quotes/QT-1.pdf").unwrap();
 
     fake.fail_next(2);
@@ -233,7 +248,7 @@ async fn blobs_on_gcs_give_up_within_the_retry_timeout_and_the_request_timeout()
         request_timeout_ms: 300,
         ..fake.config()
     };
-    let blobs = Blobs::gcs(&config).unwrap();
+    let blobs = Blobs::gcs(&config, &metrics()).unwrap();
     let p = Blobs::tenant_path("agency", "logo.png").unwrap();
 
     fake.fail_always(Fault::Unavailable);
@@ -269,7 +284,7 @@ async fn the_fake_serves_ranges_delimiters_and_multipart_uploads_as_object_store
     use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, WriteMultipart};
 
     let fake = FakeGcs::start().await;
-    let blobs = Blobs::gcs(&fake.config()).unwrap();
+    let blobs = Blobs::gcs(&fake.config(), &metrics()).unwrap();
     blobs
         .put(&path("docs/a.txt"), Bytes::from_static(b"0123456789"))
         .await
@@ -478,10 +493,13 @@ async fn a_quote_generated_during_an_outage_answers_503_and_leaves_no_quote() {
 #[tokio::test]
 async fn a_gcs_outage_answers_503_within_the_retry_timeout_and_records_nothing() {
     let fake = FakeGcs::start().await;
+    // The circuit breaker, which would open after this test's five failures in a row, is
+    // another test's subject.
     let app = app_on(&fake, |gcs| {
         gcs.max_retries = 1_000;
         gcs.retry_timeout_ms = 500;
         gcs.request_timeout_ms = 1_000;
+        gcs.breaker_failures = 1_000;
     })
     .await;
     app.create_tenant("agency", json!({"destinations": ["Zanzibar"]}))
@@ -595,5 +613,143 @@ async fn deleting_a_tenant_removes_its_objects_from_the_bucket() {
         fake.object_names(),
         vec!["tenants/neighbour/branding/logo"],
         "the neighbour keeps its logo"
+    );
+}
+
+// ---- The bucket's circuit breaker ----
+
+/// The value of `caravan_upstream_circuit_state{upstream="gcs"}` in `/metrics`.
+async fn gcs_gauge(app: &TestApp) -> Option<i64> {
+    let res = app.get("/metrics").send().await;
+    let text = res.body.as_str().unwrap_or_default().to_owned();
+    text.lines()
+        .find_map(|line| line.strip_prefix("caravan_upstream_circuit_state{upstream=\"gcs\"} "))
+        .map(|value| value.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_gcs_outage_opens_the_circuit_which_fails_fast_and_closes_once_the_bucket_is_back() {
+    let fake = FakeGcs::start().await;
+    // Each failing operation spends at least the 1.5 s retry timeout; two in a row open the
+    // circuit for 1.5–2.25 s.
+    let app = app_on(&fake, |gcs| {
+        gcs.max_retries = 1_000;
+        gcs.retry_timeout_ms = 1_500;
+        gcs.request_timeout_ms = 1_000;
+        gcs.breaker_failures = 2;
+        gcs.breaker_open_min_ms = 1_500;
+        gcs.breaker_open_max_ms = 3_000;
+    })
+    .await;
+    assert_eq!(gcs_gauge(&app).await, Some(0), "exported from start-up");
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(
+        ready.body["checks"]["object_store"],
+        json!({"backend": "gcs", "circuit": "closed", "status": "up"})
+    );
+    app.create_tenant("agency", json!({"destinations": ["Zanzibar"]}))
+        .await;
+
+    fake.fail_always(Fault::Unavailable);
+    for _ in 0..2 {
+        let started = Instant::now();
+        upload_plugin(&app, "agency", "v1")
+            .await
+            .expect(StatusCode::SERVICE_UNAVAILABLE);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(1_400),
+            "the retry path: {took:?}"
+        );
+    }
+    assert_eq!(gcs_gauge(&app).await, Some(2));
+
+    // Open: the same upload answers 503 at once, without a request to the bucket.
+    let before = fake.requests();
+    let started = Instant::now();
+    let res = upload_plugin(&app, "agency", "v1").await;
+    let took = started.elapsed();
+    res.expect(StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        res.detail(),
+        "File storage temporarily unavailable. Please try again shortly."
+    );
+    assert!(res.header("retry-after").is_some());
+    assert!(took < Duration::from_secs(1), "failed fast: {took:?}");
+    assert_eq!(fake.requests(), before, "nothing reached the bucket");
+    let ready = app.get("/health/ready").send().await;
+    ready.expect(StatusCode::OK);
+    assert_eq!(ready.body["status"], "ready");
+    assert_eq!(ready.body["degraded"], json!(["object_store"]));
+    assert_eq!(
+        ready.body["checks"]["object_store"],
+        json!({"backend": "gcs", "circuit": "open", "status": "degraded"})
+    );
+    assert_eq!(plugin_versions(&app, "agency").await, 0);
+
+    // The bucket is back: once the open period is over, a trial upload goes through and
+    // closes the circuit.
+    fake.heal();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let res = upload_plugin(&app, "agency", "v1").await;
+        if res.status == StatusCode::CREATED {
+            break;
+        }
+        res.expect(StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Instant::now() < deadline, "the circuit never closed");
+    }
+    assert_eq!(gcs_gauge(&app).await, Some(0));
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(ready.body["checks"]["object_store"]["circuit"], "closed");
+    assert_eq!(ready.body["degraded"], json!([]));
+    assert_eq!(plugin_versions(&app, "agency").await, 1);
+    app.put("/api/v1/admin/tenants/agency/logo")
+        .admin()
+        .raw("image/png", &b"\x89PNG\r\n\x1a\n-logo"[..])
+        .send()
+        .await
+        .expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn missing_objects_and_refused_credentials_do_not_open_the_circuit() {
+    let (fake, _key) = FakeGcs::start_with_service_account().await;
+    let config = GcsConfig {
+        breaker_failures: 2,
+        ..fake.config()
+    };
+    let metrics = metrics();
+    // Anonymous requests to a bucket that wants a signature: every write is refused (401).
+    let blobs = Blobs::gcs(&config, &metrics).unwrap();
+    let p = Blobs::tenant_path("agency", "logo.png").unwrap();
+    for _ in 0..3 {
+        let err = blobs.put(&p, Bytes::from_static(b"png")).await.unwrap_err();
+        assert!(err.to_string().contains("401"), "{err}");
+    }
+    assert_eq!(
+        blobs.circuit_state(),
+        Some(caravan::breaker::CircuitState::Closed)
+    );
+
+    let fake = FakeGcs::start().await;
+    let blobs = Blobs::gcs(
+        &GcsConfig {
+            breaker_failures: 2,
+            ..fake.config()
+        },
+        &metrics,
+    )
+    .unwrap();
+    for n in 0..3 {
+        let missing = Blobs::tenant_path("agency", &format!("quotes/QT-{n}.pdf")).unwrap();
+        assert!(!blobs.exists(&missing).await.unwrap());
+        assert!(blobs.get(&missing).await.is_err());
+        blobs.delete(&missing).await.unwrap();
+    }
+    assert_eq!(
+        blobs.circuit_state(),
+        Some(caravan::breaker::CircuitState::Closed)
     );
 }

@@ -14,7 +14,7 @@ use base64::Engine;
 use caravan::config::{Config, MailTransport, Secret};
 use caravan::mail::{Attachment, EmailKind, Message, OutboundEmail};
 use serde_json::{Value, json};
-use support::{TestApp, TestDatabase, backends};
+use support::{Login, TestApp, TestDatabase, backends};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -22,12 +22,15 @@ use tokio::net::TcpListener;
 const PLATFORM_FROM: &str = "no-reply@caravan.localhost";
 
 /// Retries fast enough for tests, with a backoff cap above the one-second `Retry-After`
-/// the SendGrid fake asks for, so that it is honoured rather than given up on.
+/// the SendGrid fake asks for, so that it is honoured rather than given up on. The circuit
+/// breaker opens only in the tests about it: elsewhere a failing tenant invitation and the
+/// email under test would together open it and defer the email.
 fn quick_retries(c: &mut Config) {
     c.mail.max_attempts = 3;
     c.mail.initial_backoff_ms = 50;
     c.mail.max_backoff_ms = 1_500;
     c.mail.attempt_timeout_ms = 2_000;
+    c.mail.breaker_failures = 1_000;
 }
 
 fn smtp_to(port: u16) -> impl FnOnce(&mut Config) {
@@ -263,6 +266,8 @@ struct SendGridState {
     key: String,
     /// Statuses for the next valid requests; empty means 202.
     plan: VecDeque<u16>,
+    /// While set, every valid request gets this status (an outage), before any plan.
+    down: Option<u16>,
     requests: Vec<SendGridRequest>,
 }
 
@@ -276,6 +281,7 @@ impl FakeSendGrid {
         let state = Arc::new(Mutex::new(SendGridState {
             key: key.to_owned(),
             plan: plan.iter().copied().collect(),
+            down: None,
             requests: Vec::new(),
         }));
         let router = axum::Router::new()
@@ -292,6 +298,15 @@ impl FakeSendGrid {
 
     fn requests(&self) -> Vec<SendGridRequest> {
         self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Answers every valid request with `status` until [`FakeSendGrid::recover`].
+    fn go_down(&self, status: u16) {
+        self.state.lock().unwrap().down = Some(status);
+    }
+
+    fn recover(&self) {
+        self.state.lock().unwrap().down = None;
     }
 }
 
@@ -373,6 +388,13 @@ async fn mail_send(
     }
     if let Some((field, message)) = shape_error(&body) {
         return sendgrid_error(StatusCode::BAD_REQUEST, message, Some(field));
+    }
+    if let Some(code) = st.down {
+        return sendgrid_error(
+            StatusCode::from_u16(code).unwrap(),
+            "service unavailable",
+            None,
+        );
     }
     match st.plan.pop_front() {
         None => {
@@ -832,4 +854,198 @@ async fn a_wrong_sendgrid_key_fails_with_401_without_a_retry() {
         assert!(!error.contains("revoked-key"), "the key leaked: {error}");
         assert_eq!(sendgrid.requests().len(), 1);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// The SendGrid circuit breaker.
+
+/// Retries whose failing path takes seconds (waits of 0.5–1 s, then 1–2 s), and a breaker
+/// that opens after 3 failed requests for 2–3 s: long enough that a loaded machine checks
+/// everything it wants to see while the circuit is open before the first trial delivery.
+fn sendgrid_with_breaker(base_url: String) -> impl FnOnce(&mut Config) {
+    move |c: &mut Config| {
+        sendgrid_at(base_url, KEY)(c);
+        c.mail.initial_backoff_ms = 1_000;
+        c.mail.max_backoff_ms = 2_000;
+        c.mail.breaker_failures = 3;
+        c.mail.breaker_open_min_ms = 2_000;
+        c.mail.breaker_open_max_ms = 4_000;
+    }
+}
+
+/// The value of `caravan_upstream_circuit_state{upstream="<upstream>"}` in `/metrics`.
+async fn circuit_gauge(app: &TestApp, upstream: &str) -> Option<i64> {
+    let res = app.get("/metrics").send().await;
+    let text = res.body.as_str().unwrap_or_default().to_owned();
+    let prefix = format!("caravan_upstream_circuit_state{{upstream=\"{upstream}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|value| value.trim().parse().unwrap())
+}
+
+/// Invites `email` into the admin's tenant through the API; returns how long it took.
+async fn invite(app: &TestApp, admin: &Login, email: &str) -> Duration {
+    let started = Instant::now();
+    app.post("/api/v1/users/invite")
+        .user(admin)
+        .json(&json!({"email": email, "name": "New Hire"}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    started.elapsed()
+}
+
+/// Polls (every 100 ms, for up to 20 s) until the email to `to` has `status`.
+async fn wait_for_status(app: &TestApp, tenant: &str, to: &str, status: &str) -> OutboundEmail {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let row = row_to(app, tenant, to).await;
+        if row.status == status {
+            return row;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the email to {to} is still {} ({:?})",
+            row.status,
+            row.last_error
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_sendgrid_outage_opens_the_circuit_and_the_queued_emails_go_out_after_it() {
+    for backend in backends() {
+        let sendgrid = FakeSendGrid::start(KEY, &[]).await;
+        let app =
+            TestApp::with_config(backend, sendgrid_with_breaker(sendgrid.base_url.clone())).await;
+        // The gauge is exported from start-up, closed.
+        assert_eq!(circuit_gauge(&app, "sendgrid").await, Some(0));
+        let ready = app.get("/health/ready").send().await;
+        ready.expect(StatusCode::OK);
+        assert_eq!(
+            ready.body["checks"]["email"],
+            json!({"transport": "sendgrid", "circuit": "closed", "status": "up", "deferred": 0})
+        );
+        let admin = app.tenant_with_user("sunbird", "admin").await;
+        let before = sendgrid.requests().len();
+
+        // Three failed requests (one email's three attempts) open the circuit. The email is
+        // not failed with the outage: it stays queued, to be sent once SendGrid is back.
+        sendgrid.go_down(503);
+        let slow = invite(&app, &admin, "first@sunbird.test").await;
+        assert!(
+            slow >= Duration::from_millis(1_400),
+            "the retry path: {slow:?}"
+        );
+        assert_eq!(sendgrid.requests().len() - before, 3);
+        let first = row_to(&app, "sunbird", "first@sunbird.test").await;
+        assert_eq!((first.status.as_str(), first.attempts), ("queued", 3));
+        let error = first.last_error.clone().unwrap_or_default();
+        assert!(
+            error.contains("circuit open") && error.contains("503"),
+            "{error}"
+        );
+        assert_eq!(circuit_gauge(&app, "sendgrid").await, Some(2));
+
+        // While open, an email is not even attempted: the request returns at once, the
+        // email waits queued with its attempts untouched.
+        let fast = invite(&app, &admin, "second@sunbird.test").await;
+        assert!(fast < Duration::from_secs(1), "failed fast: {fast:?}");
+        assert_eq!(
+            sendgrid.requests().len() - before,
+            3,
+            "no request while open"
+        );
+        let second = row_to(&app, "sunbird", "second@sunbird.test").await;
+        assert_eq!((second.status.as_str(), second.attempts), ("queued", 0));
+        assert!(
+            second
+                .last_error
+                .as_deref()
+                .unwrap_or_default()
+                .contains("sendgrid circuit open"),
+            "{:?}",
+            second.last_error
+        );
+        // Readiness reports the open circuit without failing.
+        let ready = app.get("/health/ready").send().await;
+        ready.expect(StatusCode::OK);
+        assert_eq!(ready.body["status"], "ready");
+        assert_eq!(ready.body["degraded"], json!(["email"]));
+        let email = &ready.body["checks"]["email"];
+        assert_eq!(
+            (&email["circuit"], &email["status"]),
+            (&json!("open"), &json!("degraded"))
+        );
+        assert_eq!(email["deferred"], 2);
+
+        // SendGrid is back: after the open period a trial delivery closes the circuit and
+        // both queued emails go out, in order, each with one more attempt.
+        sendgrid.recover();
+        let first = wait_for_status(&app, "sunbird", "first@sunbird.test", "sent").await;
+        let second = wait_for_status(&app, "sunbird", "second@sunbird.test", "sent").await;
+        assert_eq!((first.attempts, second.attempts), (4, 1));
+        assert!(first.last_error.is_none() && first.provider_message_id.is_some());
+        assert_eq!(circuit_gauge(&app, "sendgrid").await, Some(0));
+        let ready = app.get("/health/ready").send().await;
+        assert_eq!(ready.body["checks"]["email"]["circuit"], "closed");
+        assert_eq!(ready.body["checks"]["email"]["deferred"], 0);
+        assert_eq!(ready.body["degraded"], json!([]));
+        assert_eq!(sendgrid.requests().len() - before, 5);
+        // A deferred email is delivered once only.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(sendgrid.requests().len() - before, 5);
+    }
+}
+
+#[tokio::test]
+async fn refusals_by_sendgrid_do_not_open_the_circuit() {
+    for backend in backends() {
+        let sendgrid = FakeSendGrid::start(KEY, &[]).await;
+        let app =
+            TestApp::with_config(backend, sendgrid_with_breaker(sendgrid.base_url.clone())).await;
+        let admin = app.tenant_with_user("sunbird", "admin").await;
+        for (n, status) in [400, 401, 403, 400].into_iter().enumerate() {
+            sendgrid.go_down(status);
+            let to = format!("refused-{n}@sunbird.test");
+            invite(&app, &admin, &to).await;
+            let row = row_to(&app, "sunbird", &to).await;
+            assert_eq!(
+                (row.status.as_str(), row.attempts),
+                ("failed", 1),
+                "{status}"
+            );
+        }
+        assert_eq!(circuit_gauge(&app, "sendgrid").await, Some(0));
+        sendgrid.recover();
+        invite(&app, &admin, "accepted@sunbird.test").await;
+        let row = row_to(&app, "sunbird", "accepted@sunbird.test").await;
+        assert_eq!((row.status.as_str(), row.attempts), ("sent", 1));
+    }
+}
+
+#[tokio::test]
+async fn without_a_network_transport_email_has_no_circuit() {
+    let app = TestApp::new(support::Backend::Sqlite).await;
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(
+        ready.body["checks"]["email"],
+        json!({"transport": "outbox", "circuit": "not_applicable", "status": "disabled", "deferred": 0})
+    );
+    assert_eq!(circuit_gauge(&app, "sendgrid").await, None);
+    assert_eq!(circuit_gauge(&app, "smtp").await, None);
+}
+
+#[tokio::test]
+async fn an_smtp_transport_reports_its_own_circuit_from_start_up() {
+    let smtp = FakeSmtp::start(&[]).await;
+    let app = TestApp::with_config(support::Backend::Sqlite, smtp_to(smtp.port)).await;
+    assert_eq!(circuit_gauge(&app, "smtp").await, Some(0));
+    assert_eq!(circuit_gauge(&app, "sendgrid").await, None);
+    let ready = app.get("/health/ready").send().await;
+    assert_eq!(
+        ready.body["checks"]["email"],
+        json!({"transport": "smtp", "circuit": "closed", "status": "up", "deferred": 0})
+    );
 }

@@ -69,9 +69,13 @@ pub async fn check_database(state: &AppState) -> (bool, Value) {
     (up, details)
 }
 
-/// Ready when the database answers. Redis and the AI upstream are reported but do not decide
-/// readiness: every use of Redis has an in-process fallback, and an open AI circuit degrades
-/// answers (local embeddings, extractive answers) instead of failing them.
+/// Ready when the database answers. Redis and the upstreams (AI, outbound email, object
+/// storage) are reported but do not decide readiness: every use of Redis has an in-process
+/// fallback, and an open circuit degrades instead of failing — AI answers come from local
+/// fallbacks, emails wait queued until the circuit closes, file operations fail fast with a
+/// 503 while everything else keeps working. Every host shares those upstreams, so failing
+/// readiness for them would take the whole deployment out of the load balancer at once.
+/// `degraded` lists the checks whose circuit is not closed.
 async fn ready(State(state): State<AppState>) -> Response {
     let (database_up, database) = check_database(&state).await;
     let redis = match &state.redis {
@@ -82,13 +86,27 @@ async fn ready(State(state): State<AppState>) -> Response {
             json!({ "status": if up { "up" } else { "down" } })
         }
     };
+    let ai = state.ai.health();
+    let email = state.mailer.health();
+    let object_store = state.blobs.health();
+    let degraded: Vec<&str> = [
+        ("ai", ai["mode"] == "degraded"),
+        ("email", email["status"] == "degraded"),
+        ("object_store", object_store["status"] == "degraded"),
+    ]
+    .into_iter()
+    .filter_map(|(name, degraded)| degraded.then_some(name))
+    .collect();
     let body = json!({
         "status": if database_up { "ready" } else { "not_ready" },
+        "degraded": degraded,
         "checks": {
             "database": database,
             "redis": redis,
             "tenant_cache": { "mode": state.tenants.cache_mode() },
-            "ai": state.ai.health(),
+            "ai": ai,
+            "email": email,
+            "object_store": object_store,
         },
         "timestamp": Utc::now().to_rfc3339(),
     });
