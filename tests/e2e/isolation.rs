@@ -205,7 +205,7 @@ async fn tenant_b(app: &TestApp) -> TenantB {
         ids["ticket_id"].clone(),
         ids["quote_id"].clone(),
         ids["document_id"].clone(),
-        "private lagoon gate code".to_owned(),
+        "tenant-b private lagoon".to_owned(),
         ids["notification_id"].clone(),
         "secret-customer@tenant-b".to_owned(),
         "tenant-b private enquiry".to_owned(),
