@@ -21,6 +21,15 @@ South African passport holders receive a free 90-day visa on arrival in Mauritiu
 Seychelles issues a visitor permit on arrival for up to three months. Zambia charges \
 50 US dollars for a single-entry visa at Victoria Falls.\n";
 
+/// `POST /api/v1/knowledge/search` with `body`.
+async fn search(app: &TestApp, login: &Login, body: Value) -> support::TestResponse {
+    app.post("/api/v1/knowledge/search")
+        .user(login)
+        .json(&body)
+        .send()
+        .await
+}
+
 async fn indexed(
     app: &TestApp,
     login: &Login,
@@ -133,12 +142,12 @@ async fn a_document_is_uploaded_indexed_searched_changed_and_deleted() {
         );
 
         // K8 and K9 find the deposit paragraph.
-        let found = app
-            .post("/api/v1/knowledge/search")
-            .user(&login)
-            .json(&json!({"query": "how big is the deposit", "top_k": 3, "min_score": 0.0}))
-            .send()
-            .await;
+        let found = search(
+            &app,
+            &login,
+            json!({"query": "how big is the deposit", "top_k": 3, "min_score": 0.0}),
+        )
+        .await;
         found.expect(StatusCode::OK);
         assert!(found.body["count"].as_u64().unwrap() >= 1, "{}", found.body);
         let first = &found.body["data"][0];
@@ -169,12 +178,12 @@ async fn a_document_is_uploaded_indexed_searched_changed_and_deleted() {
             "{}",
             get.body
         );
-        let filtered = app
-            .post("/api/v1/knowledge/search")
-            .user(&login)
-            .json(&json!({"query": "deposit", "visibility": "public", "min_score": 0.0}))
-            .send()
-            .await;
+        let filtered = search(
+            &app,
+            &login,
+            json!({"query": "deposit", "visibility": "public", "min_score": 0.0}),
+        )
+        .await;
         assert_eq!(
             filtered.body["count"], 0,
             "a private document is not a public result"
@@ -204,12 +213,12 @@ async fn a_document_is_uploaded_indexed_searched_changed_and_deleted() {
             .await;
         patched.expect(StatusCode::OK);
         assert_eq!(patched.body["data"]["visibility"], "public");
-        let filtered = app
-            .post("/api/v1/knowledge/search")
-            .user(&login)
-            .json(&json!({"query": "deposit", "visibility": "public", "min_score": 0.0}))
-            .send()
-            .await;
+        let filtered = search(
+            &app,
+            &login,
+            json!({"query": "deposit", "visibility": "public", "min_score": 0.0}),
+        )
+        .await;
         assert!(
             filtered.body["count"].as_u64().unwrap() >= 1,
             "{}",
@@ -231,12 +240,7 @@ async fn a_document_is_uploaded_indexed_searched_changed_and_deleted() {
         again.expect(StatusCode::OK);
         assert_eq!(again.body["data"]["status"], "pending");
         assert_eq!(app.drain_knowledge().await, 1);
-        let found = app
-            .post("/api/v1/knowledge/search")
-            .user(&login)
-            .json(&json!({"query": "deposit", "min_score": 0.0}))
-            .send()
-            .await;
+        let found = search(&app, &login, json!({"query": "deposit", "min_score": 0.0})).await;
         let contents: Vec<&str> = found.body["data"]
             .as_array()
             .unwrap()
@@ -274,12 +278,7 @@ async fn a_document_is_uploaded_indexed_searched_changed_and_deleted() {
             .send()
             .await
             .expect(StatusCode::NOT_FOUND);
-        let found = app
-            .post("/api/v1/knowledge/search")
-            .user(&login)
-            .json(&json!({"query": "deposit", "min_score": 0.0}))
-            .send()
-            .await;
+        let found = search(&app, &login, json!({"query": "deposit", "min_score": 0.0})).await;
         found.expect(StatusCode::OK);
         assert_eq!(found.body["count"], 0, "{}", found.body);
         let objects = app.state.blobs.list_tenant("sunbird").await.unwrap();
@@ -322,12 +321,12 @@ async fn text_is_extracted_from_txt_md_pdf_and_docx() {
         let doc = indexed(&app, &login, filename, &bytes, &[]).await;
         let content = doc["content"].as_str().unwrap();
         assert!(content.contains(phrase), "{filename}: {content}");
-        let found = app
-            .post("/api/v1/knowledge/search")
-            .user(&login)
-            .json(&json!({"query": phrase, "top_k": 1, "min_score": 0.0}))
-            .send()
-            .await;
+        let found = search(
+            &app,
+            &login,
+            json!({"query": phrase, "top_k": 1, "min_score": 0.0}),
+        )
+        .await;
         assert_eq!(found.body["data"][0]["source"], filename, "{}", found.body);
     }
     let docx = app
@@ -430,12 +429,7 @@ async fn a_tenant_without_documents_gets_empty_results_and_a_plain_answer() {
     for backend in backends() {
         let app = TestApp::new(backend).await;
         let login = app.sunbird().await;
-        let res = app
-            .post("/api/v1/knowledge/search")
-            .user(&login)
-            .json(&json!({"query": "visa for Mauritius"}))
-            .send()
-            .await;
+        let res = search(&app, &login, json!({"query": "visa for Mauritius"})).await;
         res.expect(StatusCode::OK);
         assert_eq!(res.body["success"], true);
         assert_eq!(res.body["count"], 0);
@@ -686,10 +680,7 @@ async fn a_restarted_host_serves_search_from_the_vector_snapshot() {
     .await;
     // The first search builds the index (and writes its snapshot); the next document is
     // added in place, which leaves a change to write.
-    app.post("/api/v1/knowledge/search")
-        .user(&login)
-        .json(&json!({"query": "deposit"}))
-        .send()
+    search(&app, &login, json!({"query": "deposit"}))
         .await
         .expect(StatusCode::OK);
     indexed(&app, &login, "visas.txt", VISAS.as_bytes(), &[]).await;
