@@ -605,6 +605,27 @@ async fn the_help_guide_lists_and_searches_its_topics() {
         .send()
         .await;
     assert_eq!(none.body["results"].as_array().unwrap().len(), 3);
+    assert_eq!(none.body["documents"], json!([]), "{}", none.body);
+    // The tenant's own passages come alongside the guide's topics.
+    indexed(&app, &login, "visas.txt", VISAS.as_bytes(), &[]).await;
+    let found = app
+        .get("/api/v1/helpdesk/search?q=visa%20on%20arrival%20Mauritius")
+        .user(&login)
+        .send()
+        .await;
+    found.expect(StatusCode::OK);
+    assert_eq!(
+        found.body["documents"][0]["filename"], "visas.txt",
+        "{}",
+        found.body
+    );
+    assert!(
+        found.body["documents"][0]["excerpt"]
+            .as_str()
+            .unwrap()
+            .contains("90-day visa")
+    );
+    assert_eq!(found.body["results"].as_array().unwrap().len(), 3);
     app.get("/api/v1/helpdesk/topics")
         .send()
         .await

@@ -107,10 +107,46 @@ struct TopicQuery {
     q: String,
 }
 
-/// H3.
+/// H3: the guide's topics in `results` (as the contract says), and the passages of the
+/// tenant's own documents that match in `documents` (empty when the query is empty or the
+/// knowledge base cannot be searched: the guide still answers).
 async fn search_topics(
-    CurrentUser(_session): CurrentUser,
+    State(state): State<AppState>,
+    CurrentUser(session): CurrentUser,
     Query(query): Query<TopicQuery>,
 ) -> Result<Response, ApiError> {
-    Ok(top_level(json!({ "results": topics::search(&query.q) })))
+    let mut documents = Vec::new();
+    if let Ok(q) = crate::helpdesk::HelpdeskService::validate_question("q", &query.q) {
+        let request = crate::knowledge::SearchRequest {
+            query: q,
+            top_k: 5,
+            category: None,
+            visibility: None,
+            min_score: 0.1,
+        };
+        match state.knowledge.search(&session.tenant.id, &request).await {
+            Ok(outcome) => {
+                documents = outcome
+                    .hits
+                    .iter()
+                    .map(|h| {
+                        json!({
+                            "document_id": h.chunk.document_id,
+                            "filename": h.chunk.filename,
+                            "title": h.chunk.title,
+                            "heading": h.chunk.heading,
+                            "excerpt": h.chunk.content.chars().take(300).collect::<String>(),
+                            "score": h.score,
+                            "type": "private_kb",
+                        })
+                    })
+                    .collect();
+            }
+            Err(e) => tracing::warn!(error = %e, "helpdesk search: knowledge base unavailable"),
+        }
+    }
+    Ok(top_level(json!({
+        "results": topics::search(&query.q),
+        "documents": documents,
+    })))
 }
