@@ -29,8 +29,8 @@ use crate::ai::AiService;
 use crate::blobs::{BlobError, Blobs};
 use crate::config::KnowledgeConfig;
 use crate::error::{Error, FieldError, Result};
+use crate::storage::KnowledgeRepo;
 use crate::storage::knowledge::{Document, DocumentQuery, KnowledgeStats};
-use crate::storage::{KnowledgeRepo, StorageError};
 use crate::vectors::VectorIndexes;
 
 pub use self::retrieval::{SearchHit, SearchOutcome, SearchRequest};
@@ -394,11 +394,6 @@ impl KnowledgeService {
     pub fn forget_tenant(&self, tenant_id: &str) {
         self.retrieval.forget(tenant_id);
     }
-
-    /// The AI service (the helpdesk answers through it).
-    pub fn ai(&self) -> &Arc<AiService> {
-        &self.ai
-    }
 }
 
 /// K5's body.
@@ -463,12 +458,6 @@ pub fn content_type_of(file_type: &str) -> &'static str {
         "md" => FileType::Md.content_type(),
         "txt" => FileType::Txt.content_type(),
         _ => "application/octet-stream",
-    }
-}
-
-impl From<StorageError> for KnowledgeError {
-    fn from(err: StorageError) -> Self {
-        Self::Service(Error::storage("storing the document", err))
     }
 }
 

@@ -253,6 +253,22 @@ macro_rules! knowledge_repos {
                     .unwrap_or_default())
             }
 
+            /// Deletes a document's chunks; returns their ids (the vectors to remove).
+            async fn delete_chunks(
+                tx: &mut Tx,
+                tenant_id: &str,
+                document_id: &str,
+            ) -> Result<Vec<i64>, sqlx::Error> {
+                sqlx::query_scalar(
+                    "DELETE FROM knowledge_chunks WHERE tenant_id = $1 AND document_id = $2 \
+                     RETURNING id",
+                )
+                .bind(tenant_id)
+                .bind(document_id)
+                .fetch_all(&mut **tx)
+                .await
+            }
+
             /// Moves the tenant to its next generation and allocates `count` chunk ids;
             /// returns the first id and the new generation. `source`, when given, becomes
             /// the tenant's embedding space.
@@ -393,15 +409,7 @@ macro_rules! knowledge_repos {
                     id: &str,
                 ) -> Result<Option<ChunkChange>, StorageError> {
                     let mut tx = self.begin_in(Scope::Tenant(tenant_id)).await?;
-                    let removed: Vec<i64> = sqlx::query_scalar(
-                        "DELETE FROM knowledge_chunks WHERE tenant_id = $1 AND document_id = $2 \
-                         RETURNING id",
-                    )
-                    .bind(tenant_id)
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(classify)?;
+                    let removed = delete_chunks(&mut tx, tenant_id, id).await.map_err(classify)?;
                     let deleted = sqlx::query(
                         "DELETE FROM knowledge_documents WHERE tenant_id = $1 AND id = $2",
                     )
@@ -483,15 +491,7 @@ macro_rules! knowledge_repos {
                     if !exists {
                         return Ok(None);
                     }
-                    let removed: Vec<i64> = sqlx::query_scalar(
-                        "DELETE FROM knowledge_chunks WHERE tenant_id = $1 AND document_id = $2 \
-                         RETURNING id",
-                    )
-                    .bind(tenant_id)
-                    .bind(id)
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(classify)?;
+                    let removed = delete_chunks(&mut tx, tenant_id, id).await.map_err(classify)?;
                     let current = state(&mut tx, tenant_id).await.map_err(classify)?;
                     if let Some(space) = &current.embedding_source
                         && space != embedding_source
