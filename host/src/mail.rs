@@ -7,22 +7,28 @@
 //! the mailer retries their transient failures with backoff ([`retry`]) and guards each with a
 //! circuit breaker ([`crate::breaker`], labelled with the transport's name).
 //!
-//! While the circuit is open no request is sent: the email stays `queued` (its row says why
-//! in `last_error`) and waits in this process's deferred queue, which retries it once the
-//! circuit lets calls through again. A refused attempt is not an attempt: `attempts` counts
-//! requests made, so an outage does not spend an email's budget. A transient failure that
-//! leaves the circuit open defers the email the same way instead of failing it; an email
-//! fails for good only on a permanent refusal, when its attempts run out while the circuit
-//! stays closed (the upstream answers others but not this one), after waiting
-//! [`MAX_DEFERRAL`], or when [`MAX_DEFERRED`] emails already wait.
+//! While the circuit is open no request is sent: the email stays `queued`, its row says why in
+//! `last_error` and when it is next due in `next_attempt_at`, and the re-delivery worker
+//! ([`redelivery`]) sends it from its `.eml` copy once the circuit lets calls through again.
+//! The queue is the database, so a restart, or another host sharing the data directory, picks
+//! up where a host stopped; a host that dies mid-send leaves its email due just after the
+//! sender's own retry budget. Delivery is therefore at least once: a host that dies between the
+//! upstream's acceptance and the row's update sends that email again.
+//!
+//! A refused attempt is not an attempt: `attempts` counts requests made, so an outage does not
+//! spend an email's budget. A transient failure that leaves the circuit open defers the email
+//! the same way instead of failing it; an email fails for good only on a permanent refusal,
+//! when its attempts run out while the circuit stays closed (the upstream answers others but
+//! not this one), or after waiting [`MAX_DEFERRAL`].
 
+pub mod redelivery;
 pub mod retry;
 pub mod sendgrid;
 pub mod smtp;
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -40,10 +46,6 @@ use crate::storage::{OutboxRepo, StorageError};
 /// The longest an email waits for its transport's circuit to close before it is recorded as
 /// failed.
 pub const MAX_DEFERRAL: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// How many emails may wait for a closed circuit at once (each is held in memory with its
-/// attachments); beyond that an email that cannot be sent is recorded as failed.
-pub const MAX_DEFERRED: usize = 1_000;
 
 /// Why an email could not be sent or recorded.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +85,19 @@ impl EmailKind {
             Self::Quote => "quote",
             Self::Notification => "notification",
         }
+    }
+
+    /// The kind recorded as `s` (see [`EmailKind::as_str`]).
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Invitation,
+            Self::PasswordReset,
+            Self::TicketReply,
+            Self::Quote,
+            Self::Notification,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == s)
     }
 }
 
@@ -154,6 +169,9 @@ pub struct OutboundEmail {
     pub provider_message_id: Option<String>,
     /// The caller's key that makes a repeated send return this record.
     pub idempotency_key: Option<String>,
+    /// When a `queued` email is next due for the re-delivery worker; `None` once it is sent
+    /// or failed, and in the outbox alone.
+    pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
 /// One email as a transport receives it: the parsed addresses and parts for APIs that
@@ -199,24 +217,9 @@ pub struct Mailer {
     /// The transport's circuit; `None` for the outbox alone or a transport without one.
     breaker: Option<Breaker>,
     policy: RetryPolicy,
-    deferred: Arc<Mutex<Deferred>>,
+    /// Whether this mailer's re-delivery worker runs (at most one per mailer).
+    redelivering: Arc<AtomicBool>,
     metrics: Option<Arc<Metrics>>,
-}
-
-/// Emails waiting for the transport's circuit to let calls through again.
-#[derive(Default)]
-struct Deferred {
-    emails: VecDeque<Pending>,
-    /// Whether a task is draining the queue (at most one per mailer).
-    draining: bool,
-}
-
-/// A deferred email with everything a later attempt needs.
-struct Pending {
-    message: Message,
-    rendered: Rendered,
-    record: OutboundEmail,
-    since: Instant,
 }
 
 /// How one delivery (its attempts and waits) ended.
@@ -249,7 +252,7 @@ impl Mailer {
             transport: None,
             breaker: None,
             policy: RetryPolicy::default(),
-            deferred: Arc::default(),
+            redelivering: Arc::default(),
             metrics: None,
         }
     }
@@ -312,15 +315,11 @@ impl Mailer {
         self.breaker.as_ref().map(Breaker::state)
     }
 
-    /// How many emails wait in this process for the circuit to close.
-    pub fn deferred_count(&self) -> usize {
-        self.lock_deferred().emails.len()
-    }
-
     /// The `/health/ready` details: the transport, its circuit (`not_applicable` for the
-    /// outbox alone) and the emails waiting for it. Informational: an open circuit defers
-    /// email, it does not stop the host from serving.
-    pub fn health(&self) -> Value {
+    /// outbox alone) and the emails deferred for it on every host (`null` when the database
+    /// cannot say). Informational: an open circuit defers email, it does not stop the host
+    /// from serving.
+    pub async fn health(&self) -> Value {
         let transport = self.transport.as_ref().map_or("outbox", |t| t.name());
         let circuit = self.circuit_state();
         let status = match circuit {
@@ -332,7 +331,7 @@ impl Mailer {
             "transport": transport,
             "circuit": circuit.map_or("not_applicable", CircuitState::as_str),
             "status": status,
-            "deferred": self.deferred_count(),
+            "deferred": self.deferred_count().await,
         })
     }
 
@@ -395,6 +394,12 @@ impl Mailer {
             sent_at: None,
             provider_message_id: None,
             idempotency_key: message.idempotency_key.clone(),
+            // Should this host stop before recording the outcome, the worker takes over once
+            // the sender's own attempts would be over.
+            next_attempt_at: self
+                .transport
+                .as_ref()
+                .map(|_| Utc::now() + self.send_budget()),
         };
         if let Err(e) = self.repo.insert_email(&record).await {
             // Another send with the same key won the race: that one is the email.
@@ -417,7 +422,7 @@ impl Mailer {
             };
             let (attempts, outcome) = self.deliver(transport.as_ref(), &outgoing).await;
             record.attempts = attempts;
-            let deferred = apply(&mut record, outcome);
+            let deferred = self.apply(&mut record, outcome);
             if !self.repo.update_delivery(&record).await? {
                 tracing::warn!(
                     email_id = record.id,
@@ -426,138 +431,42 @@ impl Mailer {
                 return Ok(record);
             }
             if deferred {
-                // The row says `queued` before the queue can hand the email to the task that
-                // retries it, so a later `sent` is never overwritten.
-                let pending = Pending {
-                    message: message.clone(),
-                    rendered,
-                    record: record.clone(),
-                    since: Instant::now(),
-                };
-                if let Err(reason) = self.defer(pending) {
-                    record.status = "failed".to_owned();
-                    record.last_error = Some(reason);
-                    self.repo.update_delivery(&record).await?;
-                }
+                self.spawn_redelivery();
             }
         }
         log_outcome(&record);
         Ok(record)
     }
 
-    /// Queues a deferred email and makes sure a task is draining the queue; `Err` (the
-    /// reason to record) when too many emails already wait.
-    fn defer(&self, pending: Pending) -> Result<(), String> {
-        let mut deferred = self.lock_deferred();
-        if deferred.emails.len() >= MAX_DEFERRED {
-            return Err(format!(
-                "{}; {MAX_DEFERRED} emails already wait for the circuit to close",
-                pending
-                    .record
-                    .last_error
-                    .as_deref()
-                    .unwrap_or("circuit open")
-            ));
-        }
-        deferred.emails.push_back(pending);
-        if !deferred.draining {
-            deferred.draining = true;
-            tokio::spawn(self.clone().drain_deferred());
-        }
-        Ok(())
+    /// The longest one send can take through its attempts and waits; the worker leaves an
+    /// email alone for this long after its sender started.
+    fn send_budget(&self) -> Duration {
+        let policy = self.policy;
+        (policy.attempt_timeout + policy.max_backoff) * policy.max_attempts
+            + Duration::from_secs(60)
     }
 
-    fn lock_deferred(&self) -> std::sync::MutexGuard<'_, Deferred> {
-        // The queue stays consistent whatever panicked while holding it.
-        self.deferred
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Retries deferred emails, oldest first, whenever the circuit lets calls through; ends
-    /// once the queue is empty (the next deferral starts another).
-    async fn drain_deferred(self) {
-        let Some(transport) = self.transport.clone() else {
-            self.lock_deferred().draining = false;
-            return;
-        };
-        // Often enough to notice the end of the open period soon; a look at a circuit that
-        // is still open sends nothing.
-        let open_min = self
-            .breaker
-            .as_ref()
-            .map_or(Duration::from_secs(1), |b| b.settings().open_min);
-        let tick = (open_min / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
-        loop {
-            tokio::time::sleep(tick).await;
-            loop {
-                let pending = {
-                    let mut deferred = self.lock_deferred();
-                    match deferred.emails.pop_front() {
-                        Some(pending) => pending,
-                        None => {
-                            deferred.draining = false;
-                            return;
-                        }
-                    }
-                };
-                let Pending {
-                    message,
-                    rendered,
-                    mut record,
-                    since,
-                } = pending;
-                let outcome = if since.elapsed() > MAX_DEFERRAL {
-                    (
-                        0,
-                        Outcome::Failed(DeliveryError::permanent(format!(
-                            "{}; gave up after waiting {} h",
-                            record.last_error.as_deref().unwrap_or("circuit open"),
-                            MAX_DEFERRAL.as_secs() / 3600
-                        ))),
-                    )
-                } else {
-                    let outgoing = Outgoing {
-                        id: &record.id,
-                        message: &message,
-                        from: &rendered.from,
-                        to: &rendered.to,
-                        reply_to: rendered.reply_to.as_ref(),
-                        rfc5322: &rendered.raw,
-                    };
-                    self.deliver(transport.as_ref(), &outgoing).await
-                };
-                let (attempts, outcome) = outcome;
-                record.attempts = record.attempts.saturating_add(attempts);
-                let deferred = apply(&mut record, outcome);
-                if !deferred || attempts > 0 {
-                    match self.repo.update_delivery(&record).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::warn!(
-                                email_id = record.id,
-                                "deferred email dropped: its row is gone (tenant deleted?)"
-                            );
-                            continue;
-                        }
-                        Err(e) => tracing::error!(
-                            email_id = record.id,
-                            error = %e,
-                            "cannot record a deferred email's delivery"
-                        ),
-                    }
-                }
-                if deferred {
-                    // Still open: back to the head of the queue until the next look.
-                    self.lock_deferred().emails.push_front(Pending {
-                        message,
-                        rendered,
-                        record,
-                        since,
-                    });
-                    break;
-                }
-                log_outcome(&record);
+    /// Writes a delivery's outcome into the record; `true` when the email was deferred.
+    fn apply(&self, record: &mut OutboundEmail, outcome: Outcome) -> bool {
+        record.next_attempt_at = None;
+        match outcome {
+            Outcome::Sent(delivered) => {
+                record.status = "sent".to_owned();
+                record.sent_at = Some(Utc::now());
+                record.provider_message_id = delivered.provider_message_id;
+                record.last_error = None;
+                false
+            }
+            Outcome::Failed(err) => {
+                record.status = "failed".to_owned();
+                record.last_error = Some(err.message);
+                false
+            }
+            Outcome::Deferred(reason) => {
+                record.status = "queued".to_owned();
+                record.last_error = Some(reason);
+                record.next_attempt_at = Some(Utc::now() + self.redelivery_tick());
+                true
             }
         }
     }
@@ -658,29 +567,6 @@ impl Mailer {
     /// Where the `.eml` copies live.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
-    }
-}
-
-/// Writes a delivery's outcome into the record; `true` when the email was deferred.
-fn apply(record: &mut OutboundEmail, outcome: Outcome) -> bool {
-    match outcome {
-        Outcome::Sent(delivered) => {
-            record.status = "sent".to_owned();
-            record.sent_at = Some(Utc::now());
-            record.provider_message_id = delivered.provider_message_id;
-            record.last_error = None;
-            false
-        }
-        Outcome::Failed(err) => {
-            record.status = "failed".to_owned();
-            record.last_error = Some(err.message);
-            false
-        }
-        Outcome::Deferred(reason) => {
-            record.status = "queued".to_owned();
-            record.last_error = Some(reason);
-            true
-        }
     }
 }
 

@@ -34,6 +34,8 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
     });
     state.inbound.spawn_workers();
     state.knowledge.spawn_workers();
+    // Emails an earlier run left queued (deferred, or interrupted mid-send) go out now.
+    state.mailer.spawn_redelivery();
     let knowledge = state.knowledge.clone();
     let app = crate::http::app(state);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

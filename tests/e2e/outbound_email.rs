@@ -1000,6 +1000,89 @@ async fn a_sendgrid_outage_opens_the_circuit_and_the_queued_emails_go_out_after_
 }
 
 #[tokio::test]
+async fn queued_emails_outlive_their_host_and_a_restarted_one_sends_them_intact() {
+    for backend in backends() {
+        let sendgrid = FakeSendGrid::start(KEY, &[]).await;
+        let url = sendgrid.base_url.clone();
+        // The first host's circuit, once open, stays open past the end of the test: it never
+        // delivers what it deferred, as if it had stopped.
+        let app = TestApp::with_config(backend, |c| {
+            sendgrid_with_breaker(url.clone())(c);
+            c.mail.breaker_open_min_ms = 600_000;
+            c.mail.breaker_open_max_ms = 600_000;
+        })
+        .await;
+        let admin = app.tenant_with_user("sunbird", "admin").await;
+        let setup = sendgrid.requests().len();
+        sendgrid.go_down(503);
+        invite(&app, &admin, "first@sunbird.test").await;
+        let quote = app
+            .state
+            .accounts
+            .mailer()
+            .send(&quote_email("sunbird", "guest@example.com"))
+            .await
+            .unwrap();
+        assert_eq!((quote.status.as_str(), quote.attempts), ("queued", 0));
+        assert!(quote.next_attempt_at.is_some());
+        sendgrid.recover();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let before = sendgrid.requests().len();
+        assert_eq!(
+            before - setup,
+            3,
+            "only the first email's attempts reached SendGrid"
+        );
+
+        // A new host on the same database and data directory, as after a restart, starts
+        // its worker at boot and sends both, oldest first, each once.
+        let host = app.second_host(sendgrid_with_breaker(url.clone())).await;
+        host.state.mailer.spawn_redelivery();
+        let first = wait_for_status(&app, "sunbird", "first@sunbird.test", "sent").await;
+        let quote = wait_for_status(&app, "sunbird", "guest@example.com", "sent").await;
+        assert_eq!((first.attempts, quote.attempts), (4, 1));
+        assert!(first.next_attempt_at.is_none() && quote.last_error.is_none());
+        let requests = sendgrid.requests();
+        assert_eq!(requests.len() - before, 2);
+        let to = |r: &SendGridRequest| r.body["personalizations"][0]["to"][0]["email"].clone();
+        assert_eq!(to(&requests[before]), "first@sunbird.test");
+
+        // The quote is rebuilt from its stored copy: sender, reply-to, both bodies and the
+        // PDF byte for byte.
+        let body = &requests[before + 1].body;
+        assert_eq!(to(&requests[before + 1]), "guest@example.com");
+        assert_eq!(
+            body["from"],
+            json!({"email": "quotes@sunbird.example", "name": "Sunbird Safaris"})
+        );
+        assert_eq!(body["reply_to"]["email"], "help@sunbird.example");
+        assert_eq!(body["subject"], "Your quote Q-1042");
+        assert_eq!(
+            body["content"],
+            json!([
+                {"type": "text/plain", "value": "Please find your quote attached."},
+                {"type": "text/html", "value": "<p>Please find your quote attached.</p>"}
+            ])
+        );
+        let attachment = &body["attachments"][0];
+        assert_eq!(
+            (&attachment["filename"], &attachment["type"]),
+            (&json!("quote-Q-1042.pdf"), &json!("application/pdf"))
+        );
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(attachment["content"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(pdf, pdf_bytes());
+        assert_eq!(body["custom_args"]["caravan_email_id"], quote.id.as_str());
+
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(sendgrid.requests().len() - before, 2, "sent once only");
+        let ready = host.get("/health/ready").send().await;
+        assert_eq!(ready.body["checks"]["email"]["deferred"], 0);
+    }
+}
+
+#[tokio::test]
 async fn refusals_by_sendgrid_do_not_open_the_circuit() {
     for backend in backends() {
         let sendgrid = FakeSendGrid::start(KEY, &[]).await;

@@ -87,7 +87,7 @@ async fn ready(State(state): State<AppState>) -> Response {
         }
     };
     let ai = state.ai.health();
-    let email = state.mailer.health();
+    let email = state.mailer.health().await;
     let object_store = state.blobs.health();
     let degraded: Vec<&str> = [
         ("ai", ai["mode"] == "degraded"),
