@@ -10,3 +10,10 @@ ALTER TABLE outbound_emails ADD COLUMN locked_until TIMESTAMPTZ;
 
 CREATE INDEX outbound_emails_due_idx ON outbound_emails (transport, next_attempt_at)
     WHERE status = 'queued' AND next_attempt_at IS NOT NULL;
+
+-- Emails a host was holding for an open circuit before this change are due at once (those
+-- older than the 24 h limit are then recorded as failed rather than left queued forever).
+-- Row-level security applies to the owner too: this statement serves every tenant.
+SELECT set_config('caravan.scope', 'platform', true);
+UPDATE outbound_emails SET next_attempt_at = created_at
+    WHERE status = 'queued' AND transport <> 'outbox';

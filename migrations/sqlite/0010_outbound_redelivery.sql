@@ -10,3 +10,8 @@ ALTER TABLE outbound_emails ADD COLUMN locked_until TEXT;
 
 CREATE INDEX outbound_emails_due_idx ON outbound_emails (transport, next_attempt_at)
     WHERE status = 'queued' AND next_attempt_at IS NOT NULL;
+
+-- Emails a host was holding for an open circuit before this change are due at once (those
+-- older than the 24 h limit are then recorded as failed rather than left queued forever).
+UPDATE outbound_emails SET next_attempt_at = created_at
+    WHERE status = 'queued' AND transport <> 'outbox';
