@@ -24,6 +24,12 @@
 
 #![deny(missing_docs)]
 
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+mod arena;
+#[cfg(target_arch = "wasm32")]
+pub use arena::Arena;
+
 #[allow(missing_docs, unsafe_code, clippy::all)]
 mod bindings {
     wit_bindgen::generate!({

@@ -1,7 +1,8 @@
 //! Plugin benchmarks: instantiate + call per default plugin beside the same logic compiled
 //! natively and beside a do-nothing component; activation latency; upload to ready; resident
 //! memory with many tenants. Run with `cargo bench -p caravan-e2e --bench plugins`; PostgreSQL
-//! and Redis figures need `TEST_DATABASE_URL` and `REDIS_URL`.
+//! and Redis figures need `TEST_DATABASE_URL` and `REDIS_URL`; `PLUGINS_BENCH=calls` runs the
+//! per-call table alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -446,6 +447,11 @@ fn main() {
     runtime.block_on(async {
         let plugins = Arc::new(PluginRuntime::new().unwrap());
         plugin_calls(&plugins).await;
+        // `PLUGINS_BENCH=calls` stops after the per-call figures (the registry figures
+        // compile a hundred components and take minutes).
+        if std::env::var("PLUGINS_BENCH").as_deref() == Ok("calls") {
+            return;
+        }
         println!();
         registry_figures().await;
         cross_host_activation().await;

@@ -132,7 +132,15 @@ impl PluginRuntime {
             .total_memories(MAX_CONCURRENT_CALLS * 2)
             .total_tables(MAX_CONCURRENT_CALLS * 8)
             .total_stacks(MAX_CONCURRENT_CALLS)
-            .max_memory_size(Limits::PLATFORM_MAX.memory_bytes as usize);
+            .max_memory_size(Limits::PLATFORM_MAX.memory_bytes as usize)
+            // A slot's pages stay mapped between calls and only the pages a call dirtied are
+            // reset to the image (found with Linux's PAGEMAP_SCAN where the kernel has it),
+            // instead of unmapping everything and taking a page fault per page on the next
+            // call: this halves the cost of an empty call. Memory past 2 MiB is still
+            // released to the kernel.
+            .linear_memory_keep_resident(2 << 20)
+            .table_keep_resident(64 << 10)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config
             .wasm_component_model(true)

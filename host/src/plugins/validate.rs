@@ -12,7 +12,28 @@ fn fail(message: String) -> PluginError {
     PluginError::invalid_output(message)
 }
 
-fn money(field: &str, m: &types::Money) -> Result<(), PluginError> {
+/// A field's path, formatted only when an error names it (validation runs on every call).
+type Field<'a> = &'a dyn std::fmt::Display;
+
+/// `options[i].lines[j]`.
+struct LinePath(usize, usize);
+
+/// `blocks[i]`.
+struct BlockPath(usize);
+
+impl std::fmt::Display for BlockPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "blocks[{}]", self.0)
+    }
+}
+
+impl std::fmt::Display for LinePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "options[{}].lines[{}]", self.0, self.1)
+    }
+}
+
+fn money(field: Field<'_>, m: &types::Money) -> Result<(), PluginError> {
     if !is_known_currency(&m.currency) {
         return Err(fail(format!("{field}: unknown currency `{}`", m.currency)));
     }
@@ -35,7 +56,7 @@ fn date(field: &str, value: &str) -> Result<(), PluginError> {
     }
 }
 
-fn color(field: &str, value: &str) -> Result<(), PluginError> {
+fn color(field: Field<'_>, value: &str) -> Result<(), PluginError> {
     let ok = value.len() == 7
         && value.starts_with('#')
         && value[1..].bytes().all(|b| b.is_ascii_hexdigit());
@@ -90,7 +111,7 @@ pub fn parse_outcome(
         return Err(fail(format!("children_ages: {age} is outside 2–17")));
     }
     if let Some(b) = &e.budget {
-        money("budget", &b.amount)?;
+        money(&"budget", &b.amount)?;
     }
     if !(0.0..=1.0).contains(&e.confidence) {
         return Err(fail(format!("confidence: {} is outside 0–1", e.confidence)));
@@ -98,9 +119,9 @@ pub fn parse_outcome(
     Ok(())
 }
 
-fn nightly(field: &str, n: &quoting::NightlyRates) -> Result<(), PluginError> {
+fn nightly(field: Field<'_>, n: &quoting::NightlyRates) -> Result<(), PluginError> {
     money(
-        &format!("{field}.per_person_sharing"),
+        &format_args!("{field}.per_person_sharing"),
         &n.per_person_sharing,
     )?;
     for (name, m) in [
@@ -109,7 +130,7 @@ fn nightly(field: &str, n: &quoting::NightlyRates) -> Result<(), PluginError> {
         ("infant", &n.infant),
     ] {
         if let Some(m) = m {
-            money(&format!("{field}.{name}"), m)?;
+            money(&format_args!("{field}.{name}"), m)?;
         }
     }
     if n.child_min_age > n.child_max_age {
@@ -133,7 +154,7 @@ pub fn quote_plan(plan: &quoting::QuotePlan, rates: &[quoting::Rate]) -> Result<
             return Err(fail(format!("options[{i}]: no lines")));
         }
         for (j, line) in option.lines.iter().enumerate() {
-            let field = format!("options[{i}].lines[{j}]");
+            let field = LinePath(i, j);
             if line.nights > 365 {
                 return Err(fail(format!(
                     "{field}.nights: {} is more than 365",
@@ -148,9 +169,9 @@ pub fn quote_plan(plan: &quoting::QuotePlan, rates: &[quoting::Rate]) -> Result<
                 )));
             }
             match &line.cost {
-                quoting::LineCost::Nightly(n) => nightly(&format!("{field}.cost"), n)?,
+                quoting::LineCost::Nightly(n) => nightly(&format_args!("{field}.cost"), n)?,
                 quoting::LineCost::Fixed(f) => {
-                    money(&format!("{field}.cost.unit"), &f.unit)?;
+                    money(&format_args!("{field}.cost.unit"), &f.unit)?;
                     if f.quantity == 0 {
                         return Err(fail(format!("{field}.cost.quantity: must be at least 1")));
                     }
@@ -181,9 +202,9 @@ pub fn priced_quote(
     for (i, option) in quote.options.iter().enumerate() {
         let mut sum: i128 = 0;
         for (j, line) in option.lines.iter().enumerate() {
-            let field = format!("options[{i}].lines[{j}]");
-            money(&format!("{field}.net"), &line.net)?;
-            money(&format!("{field}.sell"), &line.sell)?;
+            let field = LinePath(i, j);
+            money(&format_args!("{field}.net"), &line.net)?;
+            money(&format_args!("{field}.sell"), &line.sell)?;
             if line.sell.currency != quote.currency {
                 return Err(fail(format!("{field}.sell: not in the quote currency")));
             }
@@ -200,7 +221,7 @@ pub fn priced_quote(
             }
             sum += i128::from(line.sell.amount);
         }
-        money(&format!("options[{i}].total"), &option.total)?;
+        money(&format_args!("options[{i}].total"), &option.total)?;
         if option.total.currency != quote.currency || i128::from(option.total.amount) != sum {
             return Err(fail(format!(
                 "options[{i}].total {} {} is not the sum of its lines ({sum} {})",
@@ -208,18 +229,18 @@ pub fn priced_quote(
             )));
         }
         if let Some(pp) = &option.per_person {
-            money(&format!("options[{i}].per_person"), pp)?;
+            money(&format_args!("options[{i}].per_person"), pp)?;
         }
     }
     Ok(())
 }
 
-fn text(field: &str, t: &documents::Text) -> Result<(), PluginError> {
+fn text(field: Field<'_>, t: &documents::Text) -> Result<(), PluginError> {
     if !(6..=36).contains(&t.size) {
         return Err(fail(format!("{field}.size: {} is outside 6–36", t.size)));
     }
     if let Some(c) = &t.color {
-        color(&format!("{field}.color"), c)?;
+        color(&format_args!("{field}.color"), c)?;
     }
     Ok(())
 }
@@ -233,11 +254,11 @@ pub fn document(doc: &documents::Document) -> Result<(), PluginError> {
         )));
     }
     for (i, block) in doc.blocks.iter().enumerate() {
-        let field = format!("blocks[{i}]");
+        let field = BlockPath(i);
         match block {
             documents::Block::Banner(b) => {
-                color(&format!("{field}.background"), &b.background)?;
-                color(&format!("{field}.foreground"), &b.foreground)?;
+                color(&format_args!("{field}.background"), &b.background)?;
+                color(&format_args!("{field}.foreground"), &b.foreground)?;
             }
             documents::Block::Heading(t) | documents::Block::Paragraph(t) => text(&field, t)?,
             documents::Block::Table(t) => {
@@ -255,10 +276,12 @@ pub fn document(doc: &documents::Document) -> Result<(), PluginError> {
                     )));
                 }
                 if let Some(c) = &t.header_background {
-                    color(&format!("{field}.header_background"), c)?;
+                    color(&format_args!("{field}.header_background"), c)?;
                 }
             }
-            documents::Block::Panel(p) => color(&format!("{field}.background"), &p.background)?,
+            documents::Block::Panel(p) => {
+                color(&format_args!("{field}.background"), &p.background)?;
+            }
             documents::Block::Image(img) => {
                 if !(5..=180).contains(&img.width_mm) {
                     return Err(fail(format!(

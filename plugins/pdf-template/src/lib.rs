@@ -22,3 +22,9 @@ impl PdfTemplate for DefaultTemplate {
 }
 
 caravan_sdk::export_pdf_template!(DefaultTemplate);
+
+// Each call runs in a fresh instance that is discarded afterwards, and this plugin keeps most
+// of what it allocates (its answer): an arena spares the call the allocator's bookkeeping.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: caravan_sdk::Arena = caravan_sdk::Arena::new();

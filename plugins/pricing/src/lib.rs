@@ -73,3 +73,9 @@ pub fn price_with(
 }
 
 caravan_sdk::export_pricing!(DefaultPricing);
+
+// Each call runs in a fresh instance that is discarded afterwards, and this plugin keeps most
+// of what it allocates (its answer): an arena spares the call the allocator's bookkeeping.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: caravan_sdk::Arena = caravan_sdk::Arena::new();
