@@ -24,7 +24,6 @@
 
 #![deny(missing_docs)]
 
-#[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)]
 mod arena;
 #[cfg(target_arch = "wasm32")]
