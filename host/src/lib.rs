@@ -18,6 +18,7 @@ pub mod inbound;
 pub mod knowledge;
 pub mod mail;
 pub mod metrics;
+pub mod mime;
 pub mod money;
 pub mod notifications;
 pub mod pdf;

@@ -103,17 +103,7 @@ fn measure(label: &str, n: usize, d: usize, spread: f32, sweep: &[u32]) {
         items,
     )
     .unwrap();
-    let mut exact_times = Vec::new();
-    let truth: Vec<Vec<i64>> = queries
-        .iter()
-        .map(|q| {
-            let started = Instant::now();
-            let hits = exact.search(q, K).unwrap();
-            exact_times.push(started.elapsed());
-            hits.into_iter().map(|h| h.0).collect()
-        })
-        .collect();
-    drop(exact);
+    let (truth, exact_times) = truth(exact, &queries);
 
     report(
         label,
@@ -147,17 +137,7 @@ fn measure_streamed(label: &str, n: usize, d: usize, spread: f32, sweep: &[u32])
     .unwrap();
     // The queries follow the vectors in the generator's sequence, as in `measure`.
     let queries: Vec<Vec<f32>> = (0..QUERIES).map(|_| data.vector()).collect();
-    let mut exact_times = Vec::new();
-    let truth: Vec<Vec<i64>> = queries
-        .iter()
-        .map(|q| {
-            let started = Instant::now();
-            let hits = exact.search(q, K).unwrap();
-            exact_times.push(started.elapsed());
-            hits.into_iter().map(|h| h.0).collect()
-        })
-        .collect();
-    drop(exact);
+    let (truth, exact_times) = truth(exact, &queries);
 
     let mut data = Data::new(d, spread, seed);
     let started = Instant::now();
@@ -195,6 +175,21 @@ fn measure_streamed(label: &str, n: usize, d: usize, spread: f32, sweep: &[u32])
         exact_times,
         sweep,
     );
+}
+
+/// The exact top-k ids of each query, and how long each exact search took.
+fn truth(exact: VectorIndex, queries: &[Vec<f32>]) -> (Vec<Vec<i64>>, Vec<Duration>) {
+    let mut times = Vec::new();
+    let ids = queries
+        .iter()
+        .map(|q| {
+            let started = Instant::now();
+            let hits = exact.search(q, K).unwrap();
+            times.push(started.elapsed());
+            hits.into_iter().map(|h| h.0).collect()
+        })
+        .collect();
+    (ids, times)
 }
 
 /// Searches `index` with the queries, compares with the exact `truth`, prints the figures,

@@ -11,9 +11,11 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use bytes::Bytes;
-use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
+use mail_parser::{Address, MessageParser};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::mime;
 
 /// Why a webhook body could not be read as an email.
 #[derive(Debug, thiserror::Error)]
@@ -352,28 +354,13 @@ pub fn decode_mime(raw: &[u8]) -> Result<ReceivedEmail, PayloadError> {
         })
         .collect();
     let from = message.from().and_then(|a| a.first());
-    let text = message
-        .text_body
-        .iter()
-        .find_map(|&i| match &message.parts.get(i as usize)?.body {
-            PartType::Text(t) => Some(t.to_string()),
-            _ => None,
-        });
-    let html = message
-        .html_body
-        .iter()
-        .find_map(|&i| match &message.parts.get(i as usize)?.body {
-            PartType::Html(h) => Some(h.to_string()),
-            _ => None,
-        });
+    let text = mime::text_body(&message);
+    let html = mime::html_body(&message);
     let attachments = message
         .attachments()
         .map(|p| AttachmentMeta {
-            filename: p.attachment_name().unwrap_or("attachment").to_owned(),
-            content_type: p.content_type().map_or_else(
-                || "application/octet-stream".to_owned(),
-                |c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")),
-            ),
+            filename: mime::attachment_name(p).to_owned(),
+            content_type: mime::content_type(p),
             size: p.body.len() as u64,
         })
         .collect();

@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use lettre::message::Mailbox;
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::MessageParser;
 
 use super::retry::DeliveryError;
 use super::{
     Attachment, EmailKind, MAX_DEFERRAL, Mailer, Message, OutboundEmail, Outcome, Outgoing,
     Rendered, Transport, log_outcome,
 };
+use crate::mime;
 use crate::storage::StorageError;
 
 /// How long an email whose copy this host cannot read waits before a host looks again (one
@@ -183,29 +184,15 @@ fn restore(record: &OutboundEmail, raw: Vec<u8>) -> Result<(Message, Rendered), 
         .and_then(|a| a.address())
         .map(str::to_owned);
     // Lettre writes line breaks as CRLF; the message was written with LF.
-    let text = parsed
-        .text_body
-        .iter()
-        .find_map(|&i| match &parsed.parts.get(i as usize)?.body {
-            PartType::Text(t) => Some(t.replace("\r\n", "\n")),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let html = parsed
-        .html_body
-        .iter()
-        .find_map(|&i| match &parsed.parts.get(i as usize)?.body {
-            PartType::Html(h) => Some(h.replace("\r\n", "\n")),
-            _ => None,
-        });
+    let text = mime::text_body(&parsed)
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    let html = mime::html_body(&parsed).map(|h| h.replace("\r\n", "\n"));
     let attachments = parsed
         .attachments()
         .map(|p| Attachment {
-            filename: p.attachment_name().unwrap_or("attachment").to_owned(),
-            content_type: p.content_type().map_or_else(
-                || "application/octet-stream".to_owned(),
-                |c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")),
-            ),
+            filename: mime::attachment_name(p).to_owned(),
+            content_type: mime::content_type(p),
             bytes: p.contents().to_vec(),
         })
         .collect();
