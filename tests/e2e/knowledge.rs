@@ -281,11 +281,8 @@ async fn a_document_is_uploaded_indexed_searched_changed_and_deleted() {
         let found = search(&app, &login, json!({"query": "deposit", "min_score": 0.0})).await;
         found.expect(StatusCode::OK);
         assert_eq!(found.body["count"], 0, "{}", found.body);
-        let objects = app.state.blobs.list_tenant("sunbird").await.unwrap();
-        assert!(
-            !objects.iter().any(|p| p.as_ref().contains("/knowledge/")),
-            "{backend:?}: the file is gone from storage: {objects:?}"
-        );
+        assert_no_knowledge_files(&app, &format!("{backend:?}: the file is gone from storage"))
+            .await;
     }
 }
 
@@ -416,11 +413,7 @@ async fn bad_files_are_refused_with_a_reason_and_leave_nothing_behind() {
             .send()
             .await;
         assert_eq!(list.body["count"], 0, "{backend:?}: {}", list.body);
-        let objects = app.state.blobs.list_tenant("sunbird").await.unwrap();
-        assert!(
-            !objects.iter().any(|p| p.as_ref().contains("/knowledge/")),
-            "{objects:?}"
-        );
+        assert_no_knowledge_files(&app, "no file is left in storage").await;
     }
 }
 
@@ -794,4 +787,13 @@ async fn a_document_uploaded_without_indexing_waits_for_a_reindex() {
         .send()
         .await;
     assert_eq!(res.body["data"]["status"], "indexed");
+}
+
+/// Fails unless the sample tenant has no knowledge file left in object storage.
+async fn assert_no_knowledge_files(app: &TestApp, context: &str) {
+    let objects = app.state.blobs.list_tenant("sunbird").await.unwrap();
+    assert!(
+        !objects.iter().any(|p| p.as_ref().contains("/knowledge/")),
+        "{context}: {objects:?}"
+    );
 }

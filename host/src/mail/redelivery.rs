@@ -8,6 +8,7 @@
 //! while this host's circuit is open, so the queue keeps its order and an outage costs nothing
 //! but a look at the breaker per tick.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -26,6 +27,9 @@ use crate::storage::StorageError;
 /// whose data directory holds the copy may take it meanwhile).
 const MISSING_COPY_WAIT: Duration = Duration::from_secs(5 * 60);
 
+/// How long `/health/ready` waits for the count of deferred emails.
+const COUNT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// The longest pause after the database failed the worker several times in a row.
 const MAX_ERROR_PAUSE: Duration = Duration::from_secs(30);
 
@@ -34,7 +38,7 @@ impl Mailer {
     /// nothing to deliver. The server starts it at boot for the emails an earlier run left;
     /// a deferral starts it too, so any process that defers an email also delivers it.
     pub fn spawn_redelivery(&self) {
-        if self.transport.is_none() || self.redelivering.swap(true, super::Ordering::SeqCst) {
+        if self.transport.is_none() || self.redelivering.swap(true, Ordering::SeqCst) {
             return;
         }
         tokio::spawn(self.clone().redeliver());
@@ -52,12 +56,18 @@ impl Mailer {
     }
 
     /// How many emails wait for the transport on every host; `None` when the database does
-    /// not answer.
+    /// not answer within [`COUNT_TIMEOUT`] (readiness must not hang on it).
     pub(super) async fn deferred_count(&self) -> Option<i64> {
         let Some(transport) = &self.transport else {
             return Some(0);
         };
-        self.repo.count_deferred_emails(transport.name()).await.ok()
+        tokio::time::timeout(
+            COUNT_TIMEOUT,
+            self.repo.count_deferred_emails(transport.name()),
+        )
+        .await
+        .ok()?
+        .ok()
     }
 
     async fn redeliver(self) {
