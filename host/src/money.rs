@@ -22,9 +22,25 @@ const CODES: &[&str] = &[
     "YER", "ZAR", "ZMW", "ZWG",
 ];
 
+/// The codes as big-endian integers, in the same (sorted) order: every plugin output checks
+/// each of its amounts' currencies, and comparing integers is cheaper than comparing strings.
+const PACKED: [u32; CODES.len()] = {
+    let mut packed = [0; CODES.len()];
+    let mut i = 0;
+    while i < CODES.len() {
+        packed[i] = pack(CODES[i].as_bytes());
+        i += 1;
+    }
+    packed
+};
+
+const fn pack(code: &[u8]) -> u32 {
+    (code[0] as u32) << 16 | (code[1] as u32) << 8 | code[2] as u32
+}
+
 /// Whether `code` is an active ISO 4217 currency (upper-case, as stored).
 pub fn is_known_currency(code: &str) -> bool {
-    CODES.binary_search(&code).is_ok()
+    code.len() == 3 && PACKED.binary_search(&pack(code.as_bytes())).is_ok()
 }
 
 /// A major-unit amount in minor units of the currency named by `code` (JSON edge and
@@ -137,6 +153,15 @@ mod tests {
     #[test]
     fn the_code_table_is_sorted_for_binary_search() {
         assert!(CODES.windows(2).all(|w| w[0] < w[1]));
+        assert!(PACKED.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn every_listed_code_is_known_and_nothing_else() {
+        assert!(CODES.iter().all(|c| is_known_currency(c)));
+        for code in ["", "ZA", "ZARR", "zar", "ZZZ", "ZA\u{0}", "€"] {
+            assert!(!is_known_currency(code), "{code:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod bindings;
 pub mod defaults;
 pub mod fixtures;
+mod json_size;
 pub mod runtime;
 mod sandbox;
 pub mod validate;

@@ -85,7 +85,9 @@ impl Region {
             self.next = buffer;
             self.end = buffer + STATIC_BYTES;
         }
-        let aligned = |at: usize| at.checked_next_multiple_of(layout.align());
+        // Alignments are powers of two: a mask, where `checked_next_multiple_of` would divide.
+        let mask = layout.align() - 1;
+        let aligned = |at: usize| at.checked_add(mask).map(|at| at & !mask);
         let start = aligned(self.next)?;
         if self.extend(memory, start, layout.size()) {
             self.next = start + layout.size();

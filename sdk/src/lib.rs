@@ -200,11 +200,16 @@ impl Money {
 /// 2 for most (and for codes it does not know). `Money::amount` counts units of
 /// `10^-exponent`. Case-insensitive.
 pub fn minor_unit_exponent(code: &str) -> u32 {
-    match code.trim().to_ascii_uppercase().as_str() {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        "CLF" | "UYW" => 4,
+    // Upper-cased on the stack: this runs for every amount a plugin converts or shows.
+    let [a, b, c] = match code.trim().as_bytes() {
+        &[a, b, c] => [a, b, c].map(|x| x.to_ascii_uppercase()),
+        _ => return 2,
+    };
+    match &[a, b, c] {
+        b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG" | b"RWF"
+        | b"UGX" | b"UYI" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
+        b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
+        b"CLF" | b"UYW" => 4,
         _ => 2,
     }
 }
@@ -276,5 +281,24 @@ pub mod testing {
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) fn record_log(level: LogLevel, message: &str) {
         LOGS.with(|l| l.borrow_mut().push((level, message.to_owned())));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::minor_unit_exponent;
+
+    #[test]
+    fn exponents_ignore_case_and_surrounding_space() {
+        assert_eq!(minor_unit_exponent("JPY"), 0);
+        assert_eq!(minor_unit_exponent(" jpy "), 0);
+        assert_eq!(minor_unit_exponent("kwd"), 3);
+        assert_eq!(minor_unit_exponent("Clf"), 4);
+        assert_eq!(minor_unit_exponent("ZAR"), 2);
+        // Unknown or malformed codes get the common two decimals.
+        assert_eq!(minor_unit_exponent("XYZ"), 2);
+        assert_eq!(minor_unit_exponent("JPYY"), 2);
+        assert_eq!(minor_unit_exponent("¥"), 2);
+        assert_eq!(minor_unit_exponent(""), 2);
     }
 }

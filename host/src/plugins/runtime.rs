@@ -14,6 +14,7 @@ use wasmtime::{
 };
 
 use super::bindings::{self, documents, email, quoting, types};
+use super::json_size::json_size;
 use super::sandbox::{CallLabel, PluginState};
 use super::validate;
 use super::{CallStats, Limits, PluginError, PluginErrorKind, Slot, WIT_PACKAGE, WIT_VERSION};
@@ -148,9 +149,12 @@ impl PluginRuntime {
             .epoch_interruption(true)
             .memory_init_cow(true)
             .max_wasm_stack(512 * 1024)
-            // Reserve only what a plugin may use: many engines (tests, hosts) fit in the
-            // address space, at the cost of explicit bounds checks.
-            .memory_reservation(Limits::PLATFORM_MAX.memory_bytes)
+            // Each memory slot reserves the whole 4 GiB a 32-bit memory can address (plus the
+            // default guard), so compiled code needs no bounds check on loads and stores: a
+            // stray access faults in the guard instead. Only address space is reserved (about
+            // half a terabyte per engine, of the 128 TiB a process has); plugin calls took
+            // about a tenth less time than with explicit checks against a 32 MiB reservation.
+            .memory_reservation(1 << 32)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
@@ -469,26 +473,6 @@ async fn within_deadline<T>(
     match tokio::time::timeout(limits.deadline() + EPOCH_TICK * 2, call).await {
         Ok(result) => result,
         Err(_) => Err(wasmtime::Error::new(Trap::Interrupt)),
-    }
-}
-
-/// The size of a value's JSON form, counted as it is written rather than built in memory:
-/// this runs twice per call, and allocating the whole document cost more than the counting.
-fn json_size<T: serde::Serialize + ?Sized>(value: &T) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    match serde_json::to_writer(&mut counter, value) {
-        Ok(()) => counter.0,
-        Err(_) => usize::MAX,
     }
 }
 

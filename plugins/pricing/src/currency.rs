@@ -2,6 +2,8 @@
 
 use caravan_sdk::PluginError;
 
+use crate::label;
+
 /// Digits after the decimal point (JPY 0, KWD 3, most 2), as ISO 4217 lists them.
 pub use caravan_sdk::minor_unit_exponent as exponent;
 
@@ -18,29 +20,21 @@ pub fn code(raw: &str, what: &str) -> Result<String, PluginError> {
     }
 }
 
-/// `USD 45.00`, `JPY 4,500`, `KWD 12.250`: an amount for a component label.
-pub fn format(minor: i128, code: &str) -> String {
+/// Appends `USD 45.00`, `JPY 4,500`, `KWD 12.250`: an amount for a component label.
+pub fn write(out: &mut String, minor: i128, code: &str) {
     let exp = exponent(code);
-    let unit = 10_i128.pow(exp);
+    let unit = 10_u128.pow(exp);
     let magnitude = minor.unsigned_abs();
-    let major = (magnitude / unit.unsigned_abs()).to_string();
-    let mut text = String::with_capacity(major.len() + 8);
-    text.push_str(code);
-    text.push(' ');
+    out.push_str(code);
+    out.push(' ');
     if minor < 0 {
-        text.push('-');
+        out.push('-');
     }
-    for (i, c) in major.chars().enumerate() {
-        if i > 0 && (major.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(c);
-    }
+    label::grouped(out, magnitude / unit);
     if exp > 0 {
-        let fraction = magnitude % unit.unsigned_abs();
-        text.push_str(&format!(".{fraction:0width$}", width = exp as usize));
+        out.push('.');
+        label::padded(out, magnitude % unit, exp as usize);
     }
-    text
 }
 
 #[cfg(test)]
@@ -60,6 +54,12 @@ mod tests {
         assert_eq!(code(" zar", "quote").unwrap(), "ZAR");
         assert_eq!(code("RAND", "quote").unwrap_err().code, "invalid-input");
         assert_eq!(code("R1", "quote").unwrap_err().code, "invalid-input");
+    }
+
+    fn format(minor: i128, code: &str) -> String {
+        let mut out = String::new();
+        write(&mut out, minor, code);
+        out
     }
 
     #[test]

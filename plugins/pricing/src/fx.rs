@@ -72,17 +72,22 @@ impl Conversion {
 
     /// Converts amounts that add up to a total so that the results add up to the converted
     /// total: each is the difference of converted running sums, so rounding never drifts.
-    pub fn apply_all(&self, amounts: &[i128]) -> Result<Vec<i128>, PluginError> {
-        let mut converted = Vec::with_capacity(amounts.len());
+    pub fn apply_all<'a>(
+        &self,
+        amounts: impl IntoIterator<Item = &'a mut i128>,
+    ) -> Result<(), PluginError> {
+        if !self.converts {
+            return Ok(());
+        }
         let mut running = 0_i128;
         let mut previous = 0_i128;
-        for &amount in amounts {
-            running = crate::arith::add(running, amount)?;
+        for amount in amounts {
+            running = crate::arith::add(running, *amount)?;
             let now = self.apply(running)?;
-            converted.push(now - previous);
+            *amount = now - previous;
             previous = now;
         }
-        Ok(converted)
+        Ok(())
     }
 }
 
@@ -162,8 +167,8 @@ mod tests {
     fn converted_parts_add_up_to_the_converted_total() {
         let fx = [rate("USD", "ZAR", 18_333_333)];
         let c = Conversion::between("USD", "ZAR", &fx).unwrap();
-        let parts = [1, 1, 1, 1, 1, 1, 7];
-        let converted = c.apply_all(&parts).unwrap();
+        let mut converted = [1, 1, 1, 1, 1, 1, 7];
+        c.apply_all(&mut converted).unwrap();
         assert_eq!(converted.iter().sum::<i128>(), c.apply(13).unwrap());
         assert!(converted.iter().all(|&p| p >= 0));
     }

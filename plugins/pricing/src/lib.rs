@@ -5,6 +5,7 @@
 mod arith;
 mod currency;
 mod fx;
+mod label;
 mod line;
 mod markup;
 mod option;

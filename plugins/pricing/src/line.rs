@@ -7,7 +7,7 @@ use caravan_sdk::{
 
 use crate::arith::{add, div_round, mul, to_i64};
 use crate::fx::Conversion;
-use crate::markup::percent;
+use crate::markup::write_percent;
 use crate::party;
 use crate::settings::Settings;
 
@@ -86,27 +86,24 @@ pub fn price(
     };
     let net_total = net.total()?;
 
-    let mut source = net.parts;
+    // In the supplier's currency until converted below.
+    let mut parts = net.parts;
     let markup_bps = settings.markups.bps(line.service);
     if markup_bps > 0 {
         let markup = div_round(mul(net_total, i128::from(markup_bps))?, BPS);
-        source.push(Part::new(format!("Markup {}", percent(markup_bps)), markup));
+        let mut label = String::from("Markup ");
+        write_percent(&mut label, markup_bps);
+        parts.push(Part::new(label, markup));
     }
 
     let conversion = Conversion::between(&net.currency, quote_currency, fx)?;
-    let amounts: Vec<i128> = source.iter().map(|p| p.amount).collect();
-    let mut parts: Vec<Part> = source
-        .into_iter()
-        .zip(conversion.apply_all(&amounts)?)
-        .map(|(part, amount)| Part::new(part.label, amount))
-        .collect();
+    conversion.apply_all(parts.iter_mut().map(|p| &mut p.amount))?;
     if conversion.converts && settings.fx_buffer_bps > 0 {
         let converted = parts.iter().try_fold(0, |sum, p| add(sum, p.amount))?;
         let buffer = div_round(mul(converted, i128::from(settings.fx_buffer_bps))?, BPS);
-        parts.push(Part::new(
-            format!("Currency buffer {}", percent(settings.fx_buffer_bps)),
-            buffer,
-        ));
+        let mut label = String::from("Currency buffer ");
+        write_percent(&mut label, settings.fx_buffer_bps);
+        parts.push(Part::new(label, buffer));
     }
 
     let mut draft = Draft {

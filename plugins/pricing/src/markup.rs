@@ -4,6 +4,8 @@
 use caravan_sdk::{PluginError, ServiceType};
 use serde::Deserialize;
 
+use crate::label;
+
 /// Largest markup accepted: 1000 %. Anything above is surely a typo (percent for bps).
 const MAX_BPS: u32 = 100_000;
 
@@ -55,15 +57,21 @@ impl Markups {
     }
 }
 
-/// Basis points as a percentage for labels: `15%`, `12.5%`, `0.01%`.
-pub fn percent(bps: u32) -> String {
-    let whole = bps / 100;
-    let hundredths = bps % 100;
-    match hundredths {
-        0 => format!("{whole}%"),
-        h if h % 10 == 0 => format!("{whole}.{}%", h / 10),
-        h => format!("{whole}.{h:02}%"),
+/// Appends basis points as a percentage for labels: `15%`, `12.5%`, `0.01%`.
+pub fn write_percent(out: &mut String, bps: u32) {
+    label::number(out, u128::from(bps / 100));
+    match bps % 100 {
+        0 => {}
+        h if h % 10 == 0 => {
+            out.push('.');
+            label::number(out, u128::from(h / 10));
+        }
+        h => {
+            out.push('.');
+            label::padded(out, u128::from(h), 2);
+        }
     }
+    out.push('%');
 }
 
 #[cfg(test)]
@@ -92,6 +100,12 @@ mod tests {
             ..Markups::default()
         };
         assert_eq!(markups.validate().unwrap_err().code, "invalid-config");
+    }
+
+    fn percent(bps: u32) -> String {
+        let mut out = String::new();
+        write_percent(&mut out, bps);
+        out
     }
 
     #[test]

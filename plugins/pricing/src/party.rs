@@ -5,6 +5,7 @@ use caravan_sdk::{FixedCost, Money, NightlyRates, Party, PluginError};
 
 use crate::arith::{add, mul};
 use crate::currency;
+use crate::label::{self, count};
 use crate::line::Part;
 
 /// A line's net cost, broken down.
@@ -48,7 +49,6 @@ pub fn nightly(prices: &NightlyRates, party: &Party, nights: u32) -> Result<Net,
     let per_stay = |nightly: i128, people: usize| -> Result<i128, PluginError> {
         mul(mul(nightly, people as i128)?, i128::from(nights))
     };
-    let over = over_nights(nights);
 
     let mut older = Vec::new();
     let mut children = Vec::new();
@@ -67,27 +67,29 @@ pub fn nightly(prices: &NightlyRates, party: &Party, nights: u32) -> Result<Net,
     let alone =
         party.adults == 1 && party.children_ages.is_empty() && party.children_without_age == 0;
     let adults_amount = if alone {
-        let (nightly, label) = match single {
-            Some(single) => (single, format!("1 adult single{over}")),
-            None => (sharing, format!("1 adult at the sharing rate{over}")),
+        let (nightly, who) = match single {
+            Some(single) => (single, "1 adult single"),
+            None => (sharing, "1 adult at the sharing rate"),
         };
         let amount = per_stay(nightly, 1)?;
-        parts.push(Part::new(label, amount));
+        parts.push(Part::new(over_nights(who.to_owned(), nights), amount));
         amount
     } else if party.adults > 0 {
         let adults = party.adults as usize;
         let amount = per_stay(sharing, adults)?;
-        parts.push(Part::new(
-            format!("{} sharing{over}", count(adults, "adult", "adults")),
-            amount,
-        ));
+        let mut who = String::with_capacity(40);
+        count(&mut who, adults, "adult", "adults");
+        who.push_str(" sharing");
+        parts.push(Part::new(over_nights(who, nights), amount));
         amount
     } else {
         0
     };
     if !older.is_empty() {
+        let mut who = aged(&older);
+        who.push_str(" at the adult rate");
         parts.push(Part::new(
-            format!("{} at the adult rate{over}", aged(&older)),
+            over_nights(who, nights),
             per_stay(sharing, older.len())?,
         ));
     }
@@ -96,14 +98,15 @@ pub fn nightly(prices: &NightlyRates, party: &Party, nights: u32) -> Result<Net,
             aged(&children),
             child,
             children.len(),
-            &over,
+            nights,
             per_stay,
         )?);
     }
     let infants = party.infants as usize + infants_by_age;
     if infants > 0 {
-        let who = count(infants, "infant", "infants");
-        parts.push(priced_or_free(who, infant, infants, &over, per_stay)?);
+        let mut who = String::with_capacity(40);
+        count(&mut who, infants, "infant", "infants");
+        parts.push(priced_or_free(who, infant, infants, nights, per_stay)?);
     }
     Ok(Net {
         currency,
@@ -127,7 +130,10 @@ pub fn fixed(cost: &FixedCost, party: &Party) -> Result<Net, PluginError> {
     } else {
         0
     };
-    let label = format!("{} × {}", cost.quantity, currency::format(unit, &currency));
+    let mut label = String::with_capacity(24);
+    label::number(&mut label, u128::from(cost.quantity));
+    label.push_str(" × ");
+    currency::write(&mut label, unit, &currency);
     Ok(Net {
         currency,
         parts: vec![Part::new(label, total)],
@@ -136,43 +142,40 @@ pub fn fixed(cost: &FixedCost, party: &Party) -> Result<Net, PluginError> {
 }
 
 fn priced_or_free(
-    who: String,
+    mut who: String,
     nightly: Option<i128>,
     people: usize,
-    over: &str,
+    nights: u32,
     per_stay: impl Fn(i128, usize) -> Result<i128, PluginError>,
 ) -> Result<Part, PluginError> {
     Ok(match nightly {
-        Some(rate) => Part::new(format!("{who}{over}"), per_stay(rate, people)?),
-        None => Part::new(format!("{who} (free)"), 0),
+        Some(rate) => Part::new(over_nights(who, nights), per_stay(rate, people)?),
+        None => {
+            who.push_str(" (free)");
+            Part::new(who, 0)
+        }
     })
 }
 
-/// ` × 7 nights`.
-fn over_nights(nights: u32) -> String {
-    if nights == 1 {
-        " × 1 night".to_owned()
-    } else {
-        format!(" × {nights} nights")
-    }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+/// `label` followed by ` × 7 nights`.
+fn over_nights(mut label: String, nights: u32) -> String {
+    label.push_str(" × ");
+    label::count(&mut label, nights as usize, "night", "nights");
+    label
 }
 
 /// `1 child aged 8`, `2 children aged 4, 8`.
 fn aged(ages: &[u32]) -> String {
-    let list: Vec<String> = ages.iter().map(u32::to_string).collect();
-    format!(
-        "{} aged {}",
-        count(ages.len(), "child", "children"),
-        list.join(", ")
-    )
+    let mut label = String::with_capacity(48);
+    count(&mut label, ages.len(), "child", "children");
+    label.push_str(" aged ");
+    for (i, &age) in ages.iter().enumerate() {
+        if i > 0 {
+            label.push_str(", ");
+        }
+        label::number(&mut label, u128::from(age));
+    }
+    label
 }
 
 fn amount(money: &Money, currency: &str) -> Result<i128, PluginError> {
