@@ -261,80 +261,50 @@ impl ser::Serializer for Counter {
     }
 }
 
-impl ser::SerializeSeq for Compound {
-    type Ok = usize;
-    type Error = Unrepresentable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        self.member(value.serialize(Counter)?);
-        Ok(())
-    }
-    fn end(self) -> Result {
-        Ok(self.done())
-    }
+// Arrays (sequences, tuples, tuple structs and variants) and objects (structs and struct
+// variants) differ only in the trait and its method's name; each forwards to `Compound`.
+macro_rules! array {
+    ($($trait:ident::$method:ident),*) => {$(
+        impl ser::$trait for Compound {
+            type Ok = usize;
+            type Error = Unrepresentable;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+                self.member(value.serialize(Counter)?);
+                Ok(())
+            }
+            fn end(self) -> Result {
+                Ok(self.done())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound {
-    type Ok = usize;
-    type Error = Unrepresentable;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result {
-        Ok(self.done())
-    }
+macro_rules! object {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Compound {
+            type Ok = usize;
+            type Error = Unrepresentable;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<()> {
+                self.field(key, value)
+            }
+            fn end(self) -> Result {
+                Ok(self.done())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for Compound {
-    type Ok = usize;
-    type Error = Unrepresentable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result {
-        Ok(self.done())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound {
-    type Ok = usize;
-    type Error = Unrepresentable;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        ser::SerializeSeq::serialize_element(self, value)
-    }
-    fn end(self) -> Result {
-        Ok(self.done())
-    }
-}
-
-impl ser::SerializeStruct for Compound {
-    type Ok = usize;
-    type Error = Unrepresentable;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result {
-        Ok(self.done())
-    }
-}
-
-impl ser::SerializeStructVariant for Compound {
-    type Ok = usize;
-    type Error = Unrepresentable;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<()> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result {
-        Ok(self.done())
-    }
-}
+array!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+object!(SerializeStruct, SerializeStructVariant);
 
 /// A map: its keys are written as JSON strings, numbers and booleans quoted.
 struct MapCounter {

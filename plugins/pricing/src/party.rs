@@ -160,7 +160,7 @@ fn priced_or_free(
 /// `label` followed by ` × 7 nights`.
 fn over_nights(mut label: String, nights: u32) -> String {
     label.push_str(" × ");
-    label::count(&mut label, nights as usize, "night", "nights");
+    count(&mut label, nights as usize, "night", "nights");
     label
 }
 
