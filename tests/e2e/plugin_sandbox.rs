@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use caravan::plugins::bindings::quoting;
+use caravan::plugins::runtime::MAX_CONCURRENT_CALLS;
 use caravan::plugins::{
     CallSpec, Compiled, Limits, PluginError, PluginErrorKind, PluginRuntime, Slot, defaults,
     fixtures,
@@ -259,5 +260,72 @@ async fn every_misbehaviour_leaves_a_concurrent_call_unharmed() {
             misbehaving.await.unwrap().is_err(),
             "{behaviour} was contained"
         );
+    }
+}
+
+#[tokio::test]
+async fn calls_beyond_the_instance_pool_wait_for_a_slot_instead_of_failing() {
+    // A runtime of its own: this test fills every instance slot.
+    let runtime = Arc::new(PluginRuntime::new().unwrap());
+    let compiled = runtime.compile(Slot::Pricing, &hostile_bytes()).unwrap();
+    let mut spec = spec("spin");
+    Arc::make_mut(&mut spec.config).insert("spin_ms".to_owned(), "20".to_owned());
+    let calls = MAX_CONCURRENT_CALLS as usize + 16;
+    let mut running = tokio::task::JoinSet::new();
+    for _ in 0..calls {
+        let (runtime, compiled, spec) = (runtime.clone(), compiled.clone(), spec.clone());
+        running.spawn(async move {
+            let request = fixtures::pricing_request();
+            runtime
+                .price(&compiled, &spec, &request, &fixtures::tenant())
+                .await
+                .map(|_| ())
+        });
+    }
+    let outcomes = running.join_all().await;
+    let failed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {calls} failed: {failed:?}",
+        failed.len()
+    );
+}
+
+#[tokio::test]
+async fn a_call_that_finds_every_slot_busy_for_its_whole_deadline_fails_as_deadline() {
+    let runtime = Arc::new(PluginRuntime::new().unwrap());
+    let compiled = runtime.compile(Slot::Pricing, &hostile_bytes()).unwrap();
+    let mut sleeping = spec("sleep");
+    sleeping.limits.deadline_ms = 1_000;
+    let mut running = tokio::task::JoinSet::new();
+    for _ in 0..MAX_CONCURRENT_CALLS {
+        let (runtime, compiled, spec) = (runtime.clone(), compiled.clone(), sleeping.clone());
+        running.spawn(async move {
+            let request = fixtures::pricing_request();
+            runtime
+                .price(&compiled, &spec, &request, &fixtures::tenant())
+                .await
+                .map(|_| ())
+        });
+    }
+    // Let every sleeper take its slot.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut impatient = spec("none");
+    impatient.limits.deadline_ms = 50;
+    let started = Instant::now();
+    let request = fixtures::pricing_request();
+    let err = runtime
+        .price(&compiled, &impatient, &request, &fixtures::tenant())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, PluginErrorKind::Deadline, "{err}");
+    assert!(err.message.contains("slot"), "{}", err.message);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    for outcome in running.join_all().await {
+        assert_eq!(outcome.unwrap_err().kind, PluginErrorKind::Deadline);
     }
 }

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
@@ -21,7 +22,8 @@ use super::{CallStats, Limits, PluginError, PluginErrorKind, Slot, WIT_PACKAGE, 
 
 /// How often the engine's epoch advances; deadlines are rounded up to it.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
-/// Plugin calls that may be in flight at once on this host (sizes the instance pool).
+/// Plugin calls that may be in flight at once on this host (sizes the instance pool); more
+/// wait for a slot (see [`PluginRuntime::admit`]).
 pub const MAX_CONCURRENT_CALLS: u32 = 64;
 
 /// Who calls, with which limits and which configuration.
@@ -110,6 +112,8 @@ pub struct PluginRuntime {
     engine: Engine,
     linker: Linker<PluginState>,
     compiled: Mutex<HashMap<(String, Slot), Arc<Compiled>>>,
+    /// One permit per instance slot of the pool.
+    slots: Semaphore,
     _ticker: EpochTicker,
 }
 
@@ -162,6 +166,7 @@ impl PluginRuntime {
         bindings::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         Ok(Self {
             _ticker: EpochTicker::start(engine.clone()),
+            slots: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
             engine,
             linker,
             compiled: Mutex::new(HashMap::new()),
@@ -276,6 +281,31 @@ impl PluginRuntime {
         Ok(version)
     }
 
+    /// Waits for one of the pool's instance slots; the permit must outlive the call's store,
+    /// whose drop gives the slot back. Without it, a call beyond [`MAX_CONCURRENT_CALLS`]
+    /// would fail to instantiate. A call waits for a slot at most as long as its deadline
+    /// (which, for running, starts once it has one) and then fails as `deadline`.
+    async fn admit(&self, limits: &Limits) -> Result<SemaphorePermit<'_>, PluginError> {
+        let busy = || {
+            PluginError::new(
+                PluginErrorKind::Deadline,
+                format!(
+                    "all {MAX_CONCURRENT_CALLS} plugin instance slots on this host stayed busy \
+                     for the call's {} ms deadline",
+                    limits.deadline_ms
+                ),
+            )
+        };
+        if let Ok(permit) = self.slots.try_acquire() {
+            return Ok(permit);
+        }
+        match tokio::time::timeout(limits.deadline(), self.slots.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed; a timeout is the one way here.
+            Ok(Err(_)) | Err(_) => Err(busy()),
+        }
+    }
+
     /// A fresh store for one call, with the spec's limits applied.
     ///
     /// Deadlines are enforced twice: the epoch callback interrupts guest code once the
@@ -370,6 +400,7 @@ impl PluginRuntime {
         let SlotPre::EmailParser(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::EmailParser));
         };
+        let _slot = self.admit(&spec.limits).await?;
         let mut store = self.store(compiled, spec, json_size(&(email, tenant)))?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
@@ -397,6 +428,7 @@ impl PluginRuntime {
         let SlotPre::QuoteRules(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::QuoteRules));
         };
+        let _slot = self.admit(&spec.limits).await?;
         let mut store = self.store(compiled, spec, json_size(&(trip, rates, tenant)))?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
@@ -423,6 +455,7 @@ impl PluginRuntime {
         let SlotPre::Pricing(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::Pricing));
         };
+        let _slot = self.admit(&spec.limits).await?;
         let mut store = self.store(compiled, spec, json_size(&(request, tenant)))?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
@@ -448,6 +481,7 @@ impl PluginRuntime {
         let SlotPre::PdfTemplate(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::PdfTemplate));
         };
+        let _slot = self.admit(&spec.limits).await?;
         let mut store = self.store(compiled, spec, json_size(&request))?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
