@@ -263,16 +263,15 @@ async fn every_misbehaviour_leaves_a_concurrent_call_unharmed() {
     }
 }
 
-#[tokio::test]
-async fn calls_beyond_the_instance_pool_wait_for_a_slot_instead_of_failing() {
-    // A runtime of its own: this test fills every instance slot.
-    let runtime = Arc::new(PluginRuntime::new().unwrap());
-    let compiled = runtime.compile(Slot::Pricing, &hostile_bytes()).unwrap();
-    let mut spec = spec("spin");
-    Arc::make_mut(&mut spec.config).insert("spin_ms".to_owned(), "20".to_owned());
-    let calls = MAX_CONCURRENT_CALLS as usize + 16;
+/// `n` concurrent calls of `compiled` on `runtime`, each with the sample request.
+fn spawn_calls(
+    runtime: &Arc<PluginRuntime>,
+    compiled: &Arc<Compiled>,
+    spec: &CallSpec,
+    n: usize,
+) -> tokio::task::JoinSet<Result<(), PluginError>> {
     let mut running = tokio::task::JoinSet::new();
-    for _ in 0..calls {
+    for _ in 0..n {
         let (runtime, compiled, spec) = (runtime.clone(), compiled.clone(), spec.clone());
         running.spawn(async move {
             let request = fixtures::pricing_request();
@@ -282,7 +281,20 @@ async fn calls_beyond_the_instance_pool_wait_for_a_slot_instead_of_failing() {
                 .map(|_| ())
         });
     }
-    let outcomes = running.join_all().await;
+    running
+}
+
+#[tokio::test]
+async fn calls_beyond_the_instance_pool_wait_for_a_slot_instead_of_failing() {
+    // A runtime of its own: this test fills every instance slot.
+    let runtime = Arc::new(PluginRuntime::new().unwrap());
+    let compiled = runtime.compile(Slot::Pricing, &hostile_bytes()).unwrap();
+    let mut spec = spec("spin");
+    Arc::make_mut(&mut spec.config).insert("spin_ms".to_owned(), "20".to_owned());
+    let calls = MAX_CONCURRENT_CALLS as usize + 16;
+    let outcomes = spawn_calls(&runtime, &compiled, &spec, calls)
+        .join_all()
+        .await;
     let failed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     assert!(
         failed.is_empty(),
@@ -297,17 +309,12 @@ async fn a_call_that_finds_every_slot_busy_for_its_whole_deadline_fails_as_deadl
     let compiled = runtime.compile(Slot::Pricing, &hostile_bytes()).unwrap();
     let mut sleeping = spec("sleep");
     sleeping.limits.deadline_ms = 1_000;
-    let mut running = tokio::task::JoinSet::new();
-    for _ in 0..MAX_CONCURRENT_CALLS {
-        let (runtime, compiled, spec) = (runtime.clone(), compiled.clone(), sleeping.clone());
-        running.spawn(async move {
-            let request = fixtures::pricing_request();
-            runtime
-                .price(&compiled, &spec, &request, &fixtures::tenant())
-                .await
-                .map(|_| ())
-        });
-    }
+    let running = spawn_calls(
+        &runtime,
+        &compiled,
+        &sleeping,
+        MAX_CONCURRENT_CALLS as usize,
+    );
     // Let every sleeper take its slot.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut impatient = spec("none");
