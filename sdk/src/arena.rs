@@ -45,6 +45,14 @@ trait Memory {
     fn grow(&mut self, pages: usize) -> bool;
 }
 
+/// `at` rounded up to `layout`'s alignment, or `None` past the address space. Alignments are
+/// powers of two: a mask, where `checked_next_multiple_of` would divide.
+#[inline(always)]
+fn align_up(at: usize, layout: Layout) -> Option<usize> {
+    let mask = layout.align() - 1;
+    at.checked_add(mask).map(|at| at & !mask)
+}
+
 /// The arena's free region `[next, end)`. `next` only moves backwards when the latest block is
 /// freed or shrunk. Both are 0 until the first allocation, which starts in the static buffer.
 #[derive(Debug, Default)]
@@ -88,9 +96,7 @@ impl Region {
     /// allocation, so a call makes hundreds of them.
     #[inline(always)]
     fn alloc(&mut self, memory: &mut impl Memory, buffer: usize, layout: Layout) -> Option<usize> {
-        // Alignments are powers of two: a mask, where `checked_next_multiple_of` would divide.
-        let mask = layout.align() - 1;
-        if let Some(start) = self.next.checked_add(mask).map(|at| at & !mask)
+        if let Some(start) = align_up(self.next, layout)
             && let Some(end) = start.checked_add(layout.size())
             && end <= self.end
             && self.end != 0
@@ -115,10 +121,7 @@ impl Region {
             self.next = buffer;
             self.end = buffer + STATIC_BYTES;
         }
-        // Alignments are powers of two: a mask, where `checked_next_multiple_of` would divide.
-        let mask = layout.align() - 1;
-        let aligned = |at: usize| at.checked_add(mask).map(|at| at & !mask);
-        let start = aligned(self.next)?;
+        let start = align_up(self.next, layout)?;
         if self.extend(memory, start, layout.size()) {
             self.next = start + layout.size();
             return Some(start);
@@ -134,7 +137,7 @@ impl Region {
             next: top,
             end: top,
         };
-        let start = aligned(top)?;
+        let start = align_up(top, layout)?;
         if !moved.extend(memory, start, layout.size()) {
             return None;
         }

@@ -291,6 +291,10 @@ async fn calls_beyond_the_instance_pool_wait_for_a_slot_instead_of_failing() {
     let compiled = runtime.compile(Slot::Pricing, &hostile_bytes()).unwrap();
     let mut spec = spec("spin");
     Arc::make_mut(&mut spec.config).insert("spin_ms".to_owned(), "20".to_owned());
+    // Room for the second wave to wait for the first on a busy machine: this test is about
+    // slots, not deadlines.
+    spec.limits.deadline_ms = Limits::PLATFORM_MAX.deadline_ms;
+    spec.limits.fuel = Limits::PLATFORM_MAX.fuel;
     let calls = MAX_CONCURRENT_CALLS as usize + 16;
     let outcomes = spawn_calls(&runtime, &compiled, &spec, calls)
         .join_all()

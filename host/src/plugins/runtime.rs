@@ -281,28 +281,39 @@ impl PluginRuntime {
         Ok(version)
     }
 
-    /// Waits for one of the pool's instance slots; the permit must outlive the call's store,
-    /// whose drop gives the slot back. Without it, a call beyond [`MAX_CONCURRENT_CALLS`]
-    /// would fail to instantiate. A call waits for a slot at most as long as its deadline
-    /// (which, for running, starts once it has one) and then fails as `deadline`.
-    async fn admit(&self, limits: &Limits) -> Result<SemaphorePermit<'_>, PluginError> {
-        let busy = || {
-            PluginError::new(
-                PluginErrorKind::Deadline,
+    /// Checks the input against its cap, then waits for one of the pool's instance slots; the
+    /// permit must outlive the call's store, whose drop gives the slot back. Without it, a
+    /// call beyond [`MAX_CONCURRENT_CALLS`] would fail to instantiate. A call waits for a slot
+    /// at most as long as its deadline (which, for running, starts once it has one) and then
+    /// fails as `deadline`.
+    async fn admit(
+        &self,
+        limits: &Limits,
+        input_size: usize,
+    ) -> Result<SemaphorePermit<'_>, PluginError> {
+        if input_size as u64 > limits.input_bytes {
+            return Err(PluginError::new(
+                PluginErrorKind::InputTooLarge,
                 format!(
-                    "all {MAX_CONCURRENT_CALLS} plugin instance slots on this host stayed busy \
-                     for the call's {} ms deadline",
-                    limits.deadline_ms
+                    "input of {input_size} bytes exceeds the {} byte cap",
+                    limits.input_bytes
                 ),
-            )
-        };
+            ));
+        }
         if let Ok(permit) = self.slots.try_acquire() {
             return Ok(permit);
         }
         match tokio::time::timeout(limits.deadline(), self.slots.acquire()).await {
             Ok(Ok(permit)) => Ok(permit),
             // The semaphore is never closed; a timeout is the one way here.
-            Ok(Err(_)) | Err(_) => Err(busy()),
+            Ok(Err(_)) | Err(_) => Err(PluginError::new(
+                PluginErrorKind::Deadline,
+                format!(
+                    "all {MAX_CONCURRENT_CALLS} plugin instance slots on this host stayed busy \
+                     for the call's {} ms deadline",
+                    limits.deadline_ms
+                ),
+            )),
         }
     }
 
@@ -316,18 +327,8 @@ impl PluginRuntime {
         &self,
         compiled: &Compiled,
         spec: &CallSpec,
-        input_size: usize,
     ) -> Result<Store<PluginState>, PluginError> {
         let limits = spec.limits;
-        if input_size as u64 > limits.input_bytes {
-            return Err(PluginError::new(
-                PluginErrorKind::InputTooLarge,
-                format!(
-                    "input of {input_size} bytes exceeds the {} byte cap",
-                    limits.input_bytes
-                ),
-            ));
-        }
         let label = CallLabel {
             tenant_id: spec.tenant_id.clone(),
             slot: compiled.slot,
@@ -400,8 +401,10 @@ impl PluginRuntime {
         let SlotPre::EmailParser(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::EmailParser));
         };
-        let _slot = self.admit(&spec.limits).await?;
-        let mut store = self.store(compiled, spec, json_size(&(email, tenant)))?;
+        let _slot = self
+            .admit(&spec.limits, json_size(&(email, tenant)))
+            .await?;
+        let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
                 .await?
@@ -428,8 +431,10 @@ impl PluginRuntime {
         let SlotPre::QuoteRules(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::QuoteRules));
         };
-        let _slot = self.admit(&spec.limits).await?;
-        let mut store = self.store(compiled, spec, json_size(&(trip, rates, tenant)))?;
+        let _slot = self
+            .admit(&spec.limits, json_size(&(trip, rates, tenant)))
+            .await?;
+        let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
                 .await?
@@ -455,8 +460,10 @@ impl PluginRuntime {
         let SlotPre::Pricing(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::Pricing));
         };
-        let _slot = self.admit(&spec.limits).await?;
-        let mut store = self.store(compiled, spec, json_size(&(request, tenant)))?;
+        let _slot = self
+            .admit(&spec.limits, json_size(&(request, tenant)))
+            .await?;
+        let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
                 .await?
@@ -481,8 +488,8 @@ impl PluginRuntime {
         let SlotPre::PdfTemplate(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::PdfTemplate));
         };
-        let _slot = self.admit(&spec.limits).await?;
-        let mut store = self.store(compiled, spec, json_size(&request))?;
+        let _slot = self.admit(&spec.limits, json_size(&request)).await?;
+        let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
                 .await?
