@@ -4,6 +4,7 @@
 //! the host's files, network or environment, and its failure is a typed [`PluginError`],
 //! never a host crash.
 
+mod admission;
 pub mod bindings;
 pub mod defaults;
 pub mod fixtures;
@@ -195,6 +196,10 @@ pub struct PluginError {
     /// The plugin's own error code, for `plugin_error`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// What the call cost up to its failure; `None` when it never ran (its input was over
+    /// the cap, or no instance slot came free). Reported beside the error, not inside it.
+    #[serde(skip)]
+    pub stats: Option<CallStats>,
 }
 
 impl PluginError {
@@ -203,6 +208,15 @@ impl PluginError {
             kind,
             message: message.into(),
             code: None,
+            stats: None,
+        }
+    }
+
+    /// The same failure, with what the call cost until it failed.
+    pub fn with_stats(self, stats: CallStats) -> Self {
+        Self {
+            stats: Some(stats),
+            ..self
         }
     }
 
@@ -211,7 +225,7 @@ impl PluginError {
     }
 }
 
-/// What a successful call cost.
+/// What a call cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CallStats {
     pub fuel_used: u64,

@@ -45,6 +45,14 @@ async fn dry_run(app: &TestApp, slot: &str, body: Value) -> Value {
     res.body["data"].clone()
 }
 
+/// A component that instantiates `n` copies of a core module with `body`.
+fn instances_of(n: usize, body: &str) -> Vec<u8> {
+    let instances: String = (0..n)
+        .map(|i| format!("(core instance $i{i} (instantiate $m))"))
+        .collect();
+    wat::parse_str(format!("(component (core module $m {body}) {instances})")).unwrap()
+}
+
 #[tokio::test]
 async fn bad_uploads_are_rejected_with_a_reason() {
     let app = app_with_tenant(Backend::Sqlite).await;
@@ -69,6 +77,19 @@ async fn bad_uploads_are_rejected_with_a_reason() {
             hostile_bytes(),
             "caravan:plugins/parser@1.0.0",
         ),
+        // More than one slot's world in one component.
+        (
+            "pricing",
+            std::fs::read(env!("DUAL_PLUGIN")).unwrap(),
+            "also exports [caravan:plugins/parser@1.0.0]",
+        ),
+        // Past the per-call caps of the instance pool, found when the component compiles.
+        (
+            "pricing",
+            instances_of(3, "(memory 1)"),
+            "3 Wasm linear memories",
+        ),
+        ("pricing", instances_of(17, ""), "17 core module instances"),
     ];
     for (slot, bytes, reason) in cases {
         let res = upload(&app, slot, "bad", bytes).await;
@@ -76,6 +97,26 @@ async fn bad_uploads_are_rejected_with_a_reason() {
         let msg = res.body["detail"][0]["msg"].as_str().unwrap_or_default();
         assert!(msg.contains(reason), "{slot}: expected `{reason}` in {msg}");
     }
+    // A component of the right world whose answers fail the slot's fixtures; its compiled
+    // code is not kept.
+    let compiled_before = app.state.plugins.runtime().compiled_count();
+    let res = upload(
+        &app,
+        "pricing",
+        "noop",
+        std::fs::read(env!("NOOP_PLUGIN")).unwrap(),
+    )
+    .await;
+    res.expect(StatusCode::UNPROCESSABLE_ENTITY);
+    let msg = res.body["detail"][0]["msg"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("conformance fixture") && msg.contains("plugin_error"),
+        "{msg}"
+    );
+    assert_eq!(
+        app.state.plugins.runtime().compiled_count(),
+        compiled_before
+    );
     let mut oversized = b"\0asm\x0d\0\x01\0".to_vec();
     oversized.resize(10 * 1024 * 1024 + 1, 0);
     let res = upload(&app, "pricing", "big", oversized).await;
@@ -228,6 +269,10 @@ async fn configuration_limits_and_the_failure_policy_apply_to_calls() {
         let run = dry_run(&app, "pricing", json!({})).await;
         assert_eq!(run["ok"], false);
         assert_eq!(run["error"]["kind"], "trap");
+        // A failed run still says what it cost, like a successful one.
+        assert!(run["fuel_used"].as_u64().unwrap() > 0, "{run}");
+        assert!(run["wall_us"].is_u64(), "{run}");
+        assert!(run["peak_memory_bytes"].as_u64().unwrap() > 0, "{run}");
 
         for bad in [
             json!({"fuel": 0}),
@@ -537,5 +582,84 @@ async fn tenant_admins_manage_their_own_plugins_under_api_v1_plugins() {
         let res = app.get("/api/v1/plugins").user(&consultant).send().await;
         res.expect(StatusCode::FORBIDDEN);
         assert_eq!(res.detail(), "Admin access required");
+    }
+}
+
+#[tokio::test]
+async fn an_active_version_that_cannot_be_loaded_fails_as_a_plugin_failure_or_falls_back() {
+    use caravan::plugins::registry::{InvokeError, blob_path, tenant_context};
+    use caravan::plugins::{PluginErrorKind, fixtures};
+    for backend in backends() {
+        let app = app_with_tenant(backend).await;
+        let uploaded = upload(&app, "pricing", "v1", hostile_bytes()).await;
+        uploaded.expect(StatusCode::CREATED);
+        let sha = uploaded.body["data"]["sha256"].as_str().unwrap().to_owned();
+        app.post(&format!("{BASE}/pricing/activate"))
+            .admin()
+            .json(&json!({"version_id": uploaded.body["data"]["id"]}))
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        // The stored binary is damaged; a host that has not compiled it yet finds out.
+        app.state
+            .blobs
+            .put(
+                &blob_path(&sha),
+                Bytes::from_static(b"\0asm\x0d\0\x01\0damaged"),
+            )
+            .await
+            .unwrap();
+        let state = app
+            .db
+            .state_with(|c| c.admin_token = Some(Secret::new(support::ADMIN_TOKEN)))
+            .await;
+        let other = TestApp {
+            router: caravan::app(state.clone()),
+            state,
+            db: TestDatabase::new(Backend::Sqlite).await,
+        };
+        let tenant = other.state.tenants.get("agency").await.unwrap();
+        let (ctx, request) = (tenant_context(&tenant), fixtures::pricing_request());
+
+        // Failing closed, it is the tenant's plugin failing, not the service.
+        match other.state.plugins.price("agency", &request, &ctx).await {
+            Err(InvokeError::Plugin(e)) => {
+                assert_eq!(e.kind, PluginErrorKind::Incompatible, "{e}");
+                assert!(e.message.contains("`v1` cannot be loaded"), "{e}");
+            }
+            unexpected => panic!("{backend:?}: {unexpected:?}"),
+        }
+        let res = other
+            .post(&format!("{BASE}/pricing/dry-run"))
+            .admin()
+            .json(&json!({}))
+            .send()
+            .await;
+        res.expect(StatusCode::CONFLICT);
+        assert_eq!(res.body["code"], "plugin_unloadable", "{}", res.body);
+        assert_eq!(
+            dry_run(&other, "pricing", json!({"version_id": "default"})).await["ok"],
+            true
+        );
+
+        // With the fallback policy the built-in serves instead.
+        other
+            .request("PUT".parse().unwrap(), &format!("{BASE}/pricing/limits"))
+            .admin()
+            .json(&json!({"failure_policy": "fallback_default"}))
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        let served = other
+            .state
+            .plugins
+            .price("agency", &request, &ctx)
+            .await
+            .unwrap();
+        assert_eq!(served.version, "default");
+        assert_eq!(
+            served.fallback_from.map(|e| e.kind),
+            Some(PluginErrorKind::Incompatible)
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use caravan::plugins::bindings::quoting;
-use caravan::plugins::runtime::MAX_CONCURRENT_CALLS;
+use caravan::plugins::runtime::{MAX_CONCURRENT_CALLS, TENANT_SHARE};
 use caravan::plugins::{
     CallSpec, Compiled, Limits, PluginError, PluginErrorKind, PluginRuntime, Slot, defaults,
     fixtures,
@@ -144,6 +144,32 @@ async fn a_negative_price_is_invalid_output() {
     assert!(err.message.contains("negative"), "{}", err.message);
 }
 
+#[tokio::test]
+async fn an_unknown_currency_is_invalid_output() {
+    let err = expect_kind("unknown-currency", PluginErrorKind::InvalidOutput).await;
+    assert!(
+        err.message
+            .contains("options[0].total: unknown currency `XQQ`"),
+        "{}",
+        err.message
+    );
+}
+
+#[tokio::test]
+async fn a_price_component_in_another_currency_is_invalid_output() {
+    let err = expect_kind(
+        "component-in-another-currency",
+        PluginErrorKind::InvalidOutput,
+    )
+    .await;
+    assert!(
+        err.message
+            .contains("components[0].amount: not in the quote currency"),
+        "{}",
+        err.message
+    );
+}
+
 async fn expect_denied(behaviour: &str, spec: CallSpec) {
     let err = price(&spec).await.expect_err(behaviour);
     assert_eq!(err.kind, PluginErrorKind::PluginError, "{behaviour}: {err}");
@@ -263,16 +289,19 @@ async fn every_misbehaviour_leaves_a_concurrent_call_unharmed() {
     }
 }
 
-/// `n` concurrent calls of `compiled` on `runtime`, each with the sample request.
+/// `n` concurrent calls of `compiled` on `runtime`, each with the sample request, spread
+/// round-robin over `tenants` tenants named after the spec's.
 fn spawn_calls(
     runtime: &Arc<PluginRuntime>,
     compiled: &Arc<Compiled>,
     spec: &CallSpec,
     n: usize,
+    tenants: usize,
 ) -> tokio::task::JoinSet<Result<(), PluginError>> {
     let mut running = tokio::task::JoinSet::new();
-    for _ in 0..n {
-        let (runtime, compiled, spec) = (runtime.clone(), compiled.clone(), spec.clone());
+    for i in 0..n {
+        let (runtime, compiled, mut spec) = (runtime.clone(), compiled.clone(), spec.clone());
+        spec.tenant_id = format!("{}-{}", spec.tenant_id, i % tenants);
         running.spawn(async move {
             let request = fixtures::pricing_request();
             runtime
@@ -296,7 +325,9 @@ async fn calls_beyond_the_instance_pool_wait_for_a_slot_instead_of_failing() {
     spec.limits.deadline_ms = Limits::PLATFORM_MAX.deadline_ms;
     spec.limits.fuel = Limits::PLATFORM_MAX.fuel;
     let calls = MAX_CONCURRENT_CALLS as usize + 16;
-    let outcomes = spawn_calls(&runtime, &compiled, &spec, calls)
+    // Enough tenants that their shares together cover the whole pool.
+    let tenants = (MAX_CONCURRENT_CALLS / TENANT_SHARE) as usize + 1;
+    let outcomes = spawn_calls(&runtime, &compiled, &spec, calls, tenants)
         .join_all()
         .await;
     let failed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
@@ -307,8 +338,17 @@ async fn calls_beyond_the_instance_pool_wait_for_a_slot_instead_of_failing() {
     );
 }
 
-#[tokio::test]
-async fn a_call_that_finds_every_slot_busy_for_its_whole_deadline_fails_as_deadline() {
+/// A runtime of its own (these calls fill its slots) running as many calls as it has slots,
+/// spread over `tenants` tenants, each sleeping until its 1 s deadline; returns once they
+/// have had time to take their slots.
+async fn sleepers(
+    tenants: usize,
+) -> (
+    Arc<PluginRuntime>,
+    Arc<Compiled>,
+    CallSpec,
+    tokio::task::JoinSet<Result<(), PluginError>>,
+) {
     let runtime = Arc::new(PluginRuntime::new().unwrap());
     let compiled = runtime.compile(Slot::Pricing, &hostile_bytes()).unwrap();
     let mut sleeping = spec("sleep");
@@ -318,25 +358,87 @@ async fn a_call_that_finds_every_slot_busy_for_its_whole_deadline_fails_as_deadl
         &compiled,
         &sleeping,
         MAX_CONCURRENT_CALLS as usize,
+        tenants,
     );
-    // Let every sleeper take its slot.
     tokio::time::sleep(Duration::from_millis(200)).await;
+    (runtime, compiled, sleeping, running)
+}
+
+/// A 50 ms call for `tenant_id` that cannot be admitted: it fails as `deadline` saying `why`,
+/// long before the sleepers' second is up.
+async fn expect_refused(runtime: &PluginRuntime, compiled: &Compiled, tenant_id: &str, why: &str) {
     let mut impatient = spec("none");
+    impatient.tenant_id = tenant_id.to_owned();
     impatient.limits.deadline_ms = 50;
     let started = Instant::now();
     let request = fixtures::pricing_request();
     let err = runtime
-        .price(&compiled, &impatient, &request, &fixtures::tenant())
+        .price(compiled, &impatient, &request, &fixtures::tenant())
         .await
         .unwrap_err();
     assert_eq!(err.kind, PluginErrorKind::Deadline, "{err}");
-    assert!(err.message.contains("slot"), "{}", err.message);
+    assert!(err.message.contains(why), "{}", err.message);
     assert!(
         started.elapsed() < Duration::from_millis(500),
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_call_that_finds_every_slot_busy_for_its_whole_deadline_fails_as_deadline() {
+    // Every tenant's share full, and with them the whole pool.
+    let (runtime, compiled, _, running) =
+        sleepers((MAX_CONCURRENT_CALLS / TENANT_SHARE) as usize).await;
+    expect_refused(
+        &runtime,
+        &compiled,
+        "hostile-tenant",
+        &format!("all {MAX_CONCURRENT_CALLS} plugin instance slots"),
+    )
+    .await;
     for outcome in running.join_all().await {
+        assert_eq!(outcome.unwrap_err().kind, PluginErrorKind::Deadline);
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_with_every_call_stuck_waits_on_its_own_share_while_others_are_served() {
+    // One tenant sends as many sleeping calls as the pool has slots.
+    let (runtime, compiled, sleeping, running) = sleepers(1).await;
+
+    // Another tenant, at the same moment, is served within its default deadline.
+    let request = fixtures::pricing_request();
+    let mut other = CallSpec::new("another-tenant", "default");
+    other.limits.deadline_ms = 100;
+    let pricing = runtime
+        .compile(Slot::Pricing, defaults::component(Slot::Pricing))
+        .unwrap();
+    let started = Instant::now();
+    runtime
+        .price(&pricing, &other, &request, &fixtures::tenant())
+        .await
+        .expect("the other tenant's call is admitted");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The stuck tenant's own next call finds its share full and says so.
+    expect_refused(
+        &runtime,
+        &compiled,
+        &format!("{}-0", sleeping.tenant_id),
+        &format!("this tenant's share of {TENANT_SHARE} plugin instance slots"),
+    )
+    .await;
+
+    // Every one of the stuck tenant's calls ends at its deadline, sleeping or waiting for
+    // its share.
+    let outcomes = running.join_all().await;
+    assert_eq!(outcomes.len(), MAX_CONCURRENT_CALLS as usize);
+    for outcome in outcomes {
         assert_eq!(outcome.unwrap_err().kind, PluginErrorKind::Deadline);
     }
 }

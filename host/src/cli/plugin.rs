@@ -322,8 +322,8 @@ async fn test(
     )?;
     let mut failed = false;
     for r in &reports {
-        match (&r.stats, &r.error) {
-            (Some(s), _) => writeln!(
+        match (&r.error, &r.stats) {
+            (None, Some(s)) => writeln!(
                 out,
                 "  {:<8} ok    fuel {:>10} / {:<10} memory {:>9} / {:<9} time {:>6} µs / {} ms",
                 r.name,
@@ -334,11 +334,14 @@ async fn test(
                 s.wall_us,
                 limits.deadline_ms
             )?,
-            (None, Some(e)) => {
+            (Some(e), stats) => {
                 failed = true;
+                let cost = stats
+                    .map(|s| format!(" (after fuel {}, time {} µs)", s.fuel_used, s.wall_us))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "  {:<8} FAIL  {}: {}",
+                    "  {:<8} FAIL  {}: {}{cost}",
                     r.name,
                     e.kind.as_str(),
                     e.message

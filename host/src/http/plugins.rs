@@ -378,7 +378,10 @@ async fn dry_run<O: PluginOwner>(
             (compiled, spec, "default".to_owned())
         }
         None => (
-            resolved.compiled.clone(),
+            resolved
+                .compiled
+                .clone()
+                .map_err(|e| ApiError::new(StatusCode::CONFLICT, "plugin_unloadable", e.message))?,
             resolved.spec.clone(),
             resolved.spec.version.clone(),
         ),

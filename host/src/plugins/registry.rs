@@ -45,7 +45,9 @@ const EVENTS_CHANNEL: &str = "caravan:plugins:activations";
 pub struct Resolved {
     /// `None` for the built-in plugin.
     pub version_id: Option<String>,
-    pub compiled: Arc<Compiled>,
+    /// `Err` when the active version cannot be loaded (its stored binary is gone or no
+    /// longer compiles): calls then fail with it, or fall back, as the slot's policy says.
+    pub compiled: std::result::Result<Arc<Compiled>, PluginError>,
     pub spec: CallSpec,
     pub policy: FailurePolicy,
 }
@@ -232,14 +234,34 @@ impl PluginService {
                     .ok_or_else(|| not_found("Active plugin version not found"))?;
                 Resolved {
                     version_id: version_id.clone(),
-                    compiled: self.compiled_version(&version).await?,
+                    compiled: match self.compiled_version(&version).await {
+                        Ok(compiled) => Ok(compiled),
+                        // An outage passes; retrying later can succeed.
+                        Err(e @ Error::Unavailable(_)) => return Err(e),
+                        Err(e) => {
+                            tracing::error!(
+                                tenant_id,
+                                slot = slot.as_str(),
+                                version = %version.label,
+                                error = %e,
+                                "the active plugin version cannot be loaded"
+                            );
+                            Err(PluginError::new(
+                                PluginErrorKind::Incompatible,
+                                format!(
+                                    "the active version `{}` cannot be loaded: {e}",
+                                    version.label
+                                ),
+                            ))
+                        }
+                    },
                     spec: Self::spec(tenant_id, &version.label, &settings),
                     policy: settings.failure_policy,
                 }
             }
             None => Resolved {
                 version_id: None,
-                compiled: self.default_component(slot).await?,
+                compiled: Ok(self.default_component(slot).await?),
                 spec: Self::spec(tenant_id, "default", &settings),
                 policy: settings.failure_policy,
             },
@@ -269,7 +291,11 @@ impl PluginService {
             .version_id
             .clone()
             .unwrap_or_else(|| "default".into());
-        match call(resolved.compiled.clone(), resolved.spec.clone()).await {
+        let outcome = match &resolved.compiled {
+            Ok(compiled) => call(compiled.clone(), resolved.spec.clone()).await,
+            Err(unloadable) => Err(unloadable.clone()),
+        };
+        match outcome {
             Ok((value, stats)) => {
                 self.record(tenant_id, slot, &version_key, "ok", &stats)
                     .await;
@@ -294,7 +320,7 @@ impl PluginService {
                     slot,
                     &version_key,
                     err.kind.as_str(),
-                    &CallStats::default(),
+                    &err.stats.unwrap_or_default(),
                 )
                 .await;
                 if resolved.policy != FailurePolicy::FallbackDefault
@@ -311,7 +337,22 @@ impl PluginService {
                     limits: Limits::default(),
                     ..resolved.spec.clone()
                 };
-                let (value, stats) = call(compiled, spec).await.map_err(InvokeError::Plugin)?;
+                let (value, stats) = match call(compiled, spec).await {
+                    Ok(done) => done,
+                    Err(fallback_err) => {
+                        // Both failed: the built-in's failure is recorded under its own
+                        // version, and the caller hears about the tenant's plugin's.
+                        self.record(
+                            tenant_id,
+                            slot,
+                            "default",
+                            fallback_err.kind.as_str(),
+                            &fallback_err.stats.unwrap_or_default(),
+                        )
+                        .await;
+                        return Err(InvokeError::Plugin(err));
+                    }
+                };
                 self.record(tenant_id, slot, "default", "fallback", &stats)
                     .await;
                 Ok(Invocation {
@@ -470,6 +511,7 @@ impl PluginService {
         let spec = Self::spec(&tenant.id, &label, &settings);
         let reports = conformance(&self.runtime, &compiled, &spec, &tenant_context(tenant)).await?;
         if let Some(failed) = reports.iter().find(|r| !r.ok) {
+            self.runtime.forget(compiled);
             let error = failed
                 .error
                 .clone()
@@ -790,8 +832,8 @@ pub async fn run_json(
                 name: name.to_owned(),
                 ok: false,
                 output: None,
+                stats: e.stats,
                 error: Some(e),
-                stats: None,
             },
         }
     }

@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use tokio::sync::{Semaphore, SemaphorePermit};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
     UpdateDeadline,
 };
 
+use super::admission::Admission;
 use super::bindings::{self, documents, email, quoting, types};
 use super::json_size::json_size;
 use super::sandbox::{CallLabel, PluginState};
@@ -22,9 +22,18 @@ use super::{CallStats, Limits, PluginError, PluginErrorKind, Slot, WIT_PACKAGE, 
 
 /// How often the engine's epoch advances; deadlines are rounded up to it.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
-/// Plugin calls that may be in flight at once on this host (sizes the instance pool); more
-/// wait for a slot (see [`PluginRuntime::admit`]).
-pub const MAX_CONCURRENT_CALLS: u32 = 64;
+pub use super::admission::{MAX_CONCURRENT_CALLS, TENANT_SHARE};
+/// Distinct compiled components the cache keeps (about 1.1 MiB each for a Rust plugin).
+/// Past it, compilations no call or resolution holds are dropped, except the built-ins.
+pub const COMPILED_KEPT: usize = 256;
+/// Core module instances one component may create. A Rust component has four (its code, the
+/// WASI adapter's shims and fixups); toolchains that link a runtime in pieces need more.
+pub const MAX_CORE_INSTANCES_PER_CALL: u32 = 16;
+/// Linear memories one component may define; their sizes together are capped by the call's
+/// memory limit.
+pub const MAX_MEMORIES_PER_CALL: u32 = 2;
+/// Tables one component may define.
+pub const MAX_TABLES_PER_CALL: u32 = 16;
 
 /// Who calls, with which limits and which configuration.
 #[derive(Debug, Clone)]
@@ -112,8 +121,8 @@ pub struct PluginRuntime {
     engine: Engine,
     linker: Linker<PluginState>,
     compiled: Mutex<HashMap<(String, Slot), Arc<Compiled>>>,
-    /// One permit per instance slot of the pool.
-    slots: Semaphore,
+    /// Who may take an instance slot now: one per slot, a share per tenant.
+    admission: Admission,
     _ticker: EpochTicker,
 }
 
@@ -132,10 +141,16 @@ impl PluginRuntime {
     /// The engine: pooling allocator with copy-on-write memory images, fuel and epochs.
     pub fn new() -> anyhow::Result<Self> {
         let mut pool = PoolingAllocationConfig::default();
-        pool.total_component_instances(MAX_CONCURRENT_CALLS)
-            .total_core_instances(MAX_CONCURRENT_CALLS * 8)
-            .total_memories(MAX_CONCURRENT_CALLS * 2)
-            .total_tables(MAX_CONCURRENT_CALLS * 8)
+        // Per-component caps are checked when a component is compiled (so an upload past them
+        // is refused), and the totals are one call's worth per slot: a tenant within its share
+        // of the slots can never hold more than that share of memories, tables or instances.
+        pool.max_core_instances_per_component(MAX_CORE_INSTANCES_PER_CALL)
+            .max_memories_per_component(MAX_MEMORIES_PER_CALL)
+            .max_tables_per_component(MAX_TABLES_PER_CALL)
+            .total_component_instances(MAX_CONCURRENT_CALLS)
+            .total_core_instances(MAX_CONCURRENT_CALLS * MAX_CORE_INSTANCES_PER_CALL)
+            .total_memories(MAX_CONCURRENT_CALLS * MAX_MEMORIES_PER_CALL)
+            .total_tables(MAX_CONCURRENT_CALLS * MAX_TABLES_PER_CALL)
             .total_stacks(MAX_CONCURRENT_CALLS)
             .max_memory_size(Limits::PLATFORM_MAX.memory_bytes as usize)
             // A slot's pages stay mapped between calls and only the pages a call dirtied are
@@ -166,7 +181,7 @@ impl PluginRuntime {
         bindings::host::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)?;
         Ok(Self {
             _ticker: EpochTicker::start(engine.clone()),
-            slots: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
+            admission: Admission::default(),
             engine,
             linker,
             compiled: Mutex::new(HashMap::new()),
@@ -222,8 +237,29 @@ impl PluginRuntime {
             wit_version,
             pre,
         });
-        self.cache().insert((sha256, slot), compiled.clone());
+        let mut cache = self.cache();
+        if cache.len() >= COMPILED_KEPT {
+            // Nothing is lost: a stored version missing from the cache is compiled again
+            // from object storage when next resolved.
+            let defaults = default_digests();
+            cache.retain(|(sha256, _), c| Arc::strong_count(c) > 1 || defaults.contains(sha256));
+        }
+        cache.insert((sha256, slot), compiled.clone());
         Ok(compiled)
+    }
+
+    /// Drops `compiled` from the cache unless something else holds it, so an upload that
+    /// fails validation leaves no compiled code behind.
+    pub fn forget(&self, compiled: Arc<Compiled>) {
+        let key = (compiled.sha256.clone(), compiled.slot);
+        let mut cache = self.cache();
+        // The cache's reference and `compiled` itself: nobody else uses it.
+        let unused = cache
+            .get(&key)
+            .is_some_and(|c| Arc::ptr_eq(c, &compiled) && Arc::strong_count(c) == 2);
+        if unused {
+            cache.remove(&key);
+        }
     }
 
     /// The compilation of a component already seen, by content hash.
@@ -281,42 +317,6 @@ impl PluginRuntime {
         Ok(version)
     }
 
-    /// Checks the input against its cap, then waits for one of the pool's instance slots; the
-    /// permit must outlive the call's store, whose drop gives the slot back. Without it, a
-    /// call beyond [`MAX_CONCURRENT_CALLS`] would fail to instantiate. A call waits for a slot
-    /// at most as long as its deadline (which, for running, starts once it has one) and then
-    /// fails as `deadline`.
-    async fn admit(
-        &self,
-        limits: &Limits,
-        input_size: usize,
-    ) -> Result<SemaphorePermit<'_>, PluginError> {
-        if input_size as u64 > limits.input_bytes {
-            return Err(PluginError::new(
-                PluginErrorKind::InputTooLarge,
-                format!(
-                    "input of {input_size} bytes exceeds the {} byte cap",
-                    limits.input_bytes
-                ),
-            ));
-        }
-        if let Ok(permit) = self.slots.try_acquire() {
-            return Ok(permit);
-        }
-        match tokio::time::timeout(limits.deadline(), self.slots.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            // The semaphore is never closed; a timeout is the one way here.
-            Ok(Err(_)) | Err(_) => Err(PluginError::new(
-                PluginErrorKind::Deadline,
-                format!(
-                    "all {MAX_CONCURRENT_CALLS} plugin instance slots on this host stayed busy \
-                     for the call's {} ms deadline",
-                    limits.deadline_ms
-                ),
-            )),
-        }
-    }
-
     /// A fresh store for one call, with the spec's limits applied.
     ///
     /// Deadlines are enforced twice: the epoch callback interrupts guest code once the
@@ -371,8 +371,9 @@ impl PluginRuntime {
                 kind: PluginErrorKind::PluginError,
                 message: e.message,
                 code: Some(e.code),
+                stats: Some(stats),
             }),
-            Err(err) => Err(classify_trap(&err, store, limits)),
+            Err(err) => Err(classify_trap(&err, store, limits).with_stats(stats)),
         }
     }
 
@@ -401,8 +402,9 @@ impl PluginRuntime {
         let SlotPre::EmailParser(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::EmailParser));
         };
-        let _slot = self
-            .admit(&spec.limits, json_size(&(email, tenant)))
+        let _admitted = self
+            .admission
+            .admit(&spec.tenant_id, &spec.limits, json_size(&(email, tenant)))
             .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
@@ -414,8 +416,9 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)?;
-        validate::parse_outcome(&out, tenant)?;
+        Self::output_cap(&out, &spec.limits)
+            .and_then(|()| validate::parse_outcome(&out, tenant))
+            .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
     }
 
@@ -431,8 +434,13 @@ impl PluginRuntime {
         let SlotPre::QuoteRules(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::QuoteRules));
         };
-        let _slot = self
-            .admit(&spec.limits, json_size(&(trip, rates, tenant)))
+        let _admitted = self
+            .admission
+            .admit(
+                &spec.tenant_id,
+                &spec.limits,
+                json_size(&(trip, rates, tenant)),
+            )
             .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
@@ -444,8 +452,9 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)?;
-        validate::quote_plan(&out, rates)?;
+        Self::output_cap(&out, &spec.limits)
+            .and_then(|()| validate::quote_plan(&out, rates))
+            .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
     }
 
@@ -460,8 +469,9 @@ impl PluginRuntime {
         let SlotPre::Pricing(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::Pricing));
         };
-        let _slot = self
-            .admit(&spec.limits, json_size(&(request, tenant)))
+        let _admitted = self
+            .admission
+            .admit(&spec.tenant_id, &spec.limits, json_size(&(request, tenant)))
             .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
@@ -473,8 +483,9 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)?;
-        validate::priced_quote(&out, request)?;
+        Self::output_cap(&out, &spec.limits)
+            .and_then(|()| validate::priced_quote(&out, request))
+            .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
     }
 
@@ -488,7 +499,10 @@ impl PluginRuntime {
         let SlotPre::PdfTemplate(pre) = &compiled.pre else {
             return Err(wrong_slot(compiled, Slot::PdfTemplate));
         };
-        let _slot = self.admit(&spec.limits, json_size(&request)).await?;
+        let _admitted = self
+            .admission
+            .admit(&spec.tenant_id, &spec.limits, json_size(&request))
+            .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
             pre.instantiate_async(&mut store)
@@ -499,8 +513,9 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)?;
-        validate::document(&out)?;
+        Self::output_cap(&out, &spec.limits)
+            .and_then(|()| validate::document(&out))
+            .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
     }
 }
@@ -534,6 +549,17 @@ fn root_cause(err: &wasmtime::Error) -> String {
 
 /// Tells a core module, a component and garbage apart before asking the compiler, so that
 /// the usual mistakes get a precise message.
+/// The content hashes of the built-in components, which the cache never drops.
+fn default_digests() -> &'static [String] {
+    static DIGESTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    DIGESTS.get_or_init(|| {
+        Slot::ALL
+            .iter()
+            .map(|slot| sha256_hex(super::defaults::component(*slot)))
+            .collect()
+    })
+}
+
 fn check_header(bytes: &[u8]) -> Result<(), PluginError> {
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
         return Err(incompatible(

@@ -28,11 +28,15 @@ pub struct CallLabel {
     pub version: String,
 }
 
-/// Caps linear memory and tables, and remembers whether the guest hit the memory cap (the
-/// guest usually aborts right after, which would otherwise look like any other trap).
+/// Caps the call's linear memories together and its tables, and remembers whether the guest
+/// hit the memory cap (the guest usually aborts right after, which would otherwise look like
+/// any other trap).
 #[derive(Debug)]
 pub struct Limiter {
     memory_cap: usize,
+    /// Bytes of every memory of the call together; a component with two memories shares one
+    /// cap between them rather than getting it twice.
+    memory_total: usize,
     pub memory_denied: bool,
     pub peak_memory: usize,
 }
@@ -40,15 +44,18 @@ pub struct Limiter {
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_cap {
+        // A memory's creation is a growth from 0, so `total` counts every memory.
+        let total = self.memory_total + desired.saturating_sub(current);
+        if total > self.memory_cap {
             self.memory_denied = true;
             return Ok(false);
         }
-        self.peak_memory = self.peak_memory.max(desired);
+        self.memory_total = total;
+        self.peak_memory = self.peak_memory.max(total);
         Ok(true)
     }
 
@@ -92,6 +99,7 @@ impl PluginState {
             table: ResourceTable::new(),
             limiter: Limiter {
                 memory_cap: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+                memory_total: 0,
                 memory_denied: false,
                 peak_memory: 0,
             },
@@ -159,5 +167,42 @@ impl host::Host for PluginState {
 
     fn config_get(&mut self, key: String) -> Option<String> {
         self.config.get(&key).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(cap: usize) -> Limiter {
+        Limiter {
+            memory_cap: cap,
+            memory_total: 0,
+            memory_denied: false,
+            peak_memory: 0,
+        }
+    }
+
+    #[test]
+    fn the_memory_cap_is_shared_by_every_memory_of_a_call() {
+        let mut l = limiter(100);
+        assert!(l.memory_growing(0, 60, None).unwrap());
+        // A second memory gets what the first left, not a cap of its own.
+        assert!(!l.memory_growing(0, 60, None).unwrap());
+        assert!(l.memory_denied);
+        assert!(l.memory_growing(0, 40, None).unwrap());
+        assert_eq!(l.peak_memory, 100);
+        // Growing the first memory counts only the growth.
+        assert!(!l.memory_growing(60, 61, None).unwrap());
+    }
+
+    #[test]
+    fn one_memory_may_grow_up_to_the_cap() {
+        let mut l = limiter(100);
+        assert!(l.memory_growing(0, 10, None).unwrap());
+        assert!(l.memory_growing(10, 100, None).unwrap());
+        assert!(!l.memory_denied);
+        assert!(!l.memory_growing(100, 101, None).unwrap());
+        assert_eq!(l.peak_memory, 100);
     }
 }

@@ -208,11 +208,16 @@ pub fn priced_quote(
             if line.sell.currency != quote.currency {
                 return Err(fail(format!("{field}.sell: not in the quote currency")));
             }
-            let parts: i128 = line
-                .components
-                .iter()
-                .map(|c| i128::from(c.amount.amount))
-                .sum();
+            let mut parts: i128 = 0;
+            for (k, c) in line.components.iter().enumerate() {
+                money(&format_args!("{field}.components[{k}].amount"), &c.amount)?;
+                if c.amount.currency != quote.currency {
+                    return Err(fail(format!(
+                        "{field}.components[{k}].amount: not in the quote currency"
+                    )));
+                }
+                parts += i128::from(c.amount.amount);
+            }
             if !line.components.is_empty() && parts != i128::from(line.sell.amount) {
                 return Err(fail(format!(
                     "{field}.components add up to {parts}, not to sell {}",
@@ -230,6 +235,11 @@ pub fn priced_quote(
         }
         if let Some(pp) = &option.per_person {
             money(&format_args!("options[{i}].per_person"), pp)?;
+            if pp.currency != quote.currency {
+                return Err(fail(format!(
+                    "options[{i}].per_person: not in the quote currency"
+                )));
+            }
         }
     }
     Ok(())

@@ -7,7 +7,8 @@
 use std::hint::black_box;
 
 use caravan_sdk::{
-    Money, PluginError, PricedOption, PricedQuote, Pricing, PricingRequest, TenantContext,
+    Money, PluginError, PriceComponent, PricedLine, PricedOption, PricedQuote, Pricing,
+    PricingRequest, ServiceType, TenantContext,
 };
 
 /// The misbehaving plugin.
@@ -108,6 +109,28 @@ impl Pricing for Hostile {
                 denied("woke up")
             }
             "negative-price" => Ok(priced(request, -100)),
+            "unknown-currency" => {
+                let mut quote = priced(request, 0);
+                quote.options[0].total.currency = "XQQ".into();
+                Ok(quote)
+            }
+            "component-in-another-currency" => {
+                let mut quote = priced(request, 100);
+                let total = quote.options[0].total.clone();
+                quote.options[0].lines.push(PricedLine {
+                    service: ServiceType::Fee,
+                    description: "Fee".into(),
+                    nights: 0,
+                    rate_id: None,
+                    net: total.clone(),
+                    sell: total,
+                    components: vec![PriceComponent {
+                        label: "Fee".into(),
+                        amount: Money::new(100, "USD"),
+                    }],
+                });
+                Ok(quote)
+            }
             "spin" => {
                 // Busy for `spin_ms` of wall-clock time, then well-behaved: a slow but valid call.
                 let ms: u64 = caravan_sdk::config("spin_ms")?.unwrap_or(50);

@@ -1,0 +1,125 @@
+//! Admission of plugin calls to the instance pool: a call needs one of the pool's slots, and
+//! one tenant may hold only a share of them, so a tenant whose calls are slow (or hostile)
+//! queues behind its own calls and leaves the rest of the pool to everyone else.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
+use tokio::time::{Instant, timeout_at};
+
+use super::{Limits, PluginError, PluginErrorKind};
+
+/// Plugin calls that may be in flight at once on this host (sizes the instance pool); more
+/// wait for a slot.
+pub const MAX_CONCURRENT_CALLS: u32 = 64;
+
+/// Slots one tenant may hold at once on this host. A quarter of the pool: a single tenant
+/// with every call stuck until its deadline leaves three quarters to the others, and 16
+/// calls in flight is far more than one agency's traffic needs on one host.
+pub const TENANT_SHARE: u32 = MAX_CONCURRENT_CALLS / 4;
+
+/// Tenants remembered before idle entries are forgotten; bounds the map on a host that has
+/// served many tenants.
+const PRUNE_AT: usize = 1024;
+
+/// The right to run one call: dropped after the call's store, when the slot is free again.
+#[derive(Debug)]
+pub struct Admitted<'a> {
+    _slot: SemaphorePermit<'a>,
+    _share: OwnedSemaphorePermit,
+}
+
+/// One permit per instance slot, and one semaphore per tenant for its share.
+#[derive(Debug)]
+pub struct Admission {
+    slots: Semaphore,
+    shares: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Default for Admission {
+    fn default() -> Self {
+        Self {
+            slots: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
+            shares: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Admission {
+    /// Checks the input against its cap, then waits for a place in the tenant's share and
+    /// for a slot of the pool, both within the call's deadline (which, for running, starts
+    /// once the call is admitted). Waiting longer fails as `deadline`, naming what was full.
+    pub async fn admit(
+        &self,
+        tenant_id: &str,
+        limits: &Limits,
+        input_size: usize,
+    ) -> Result<Admitted<'_>, PluginError> {
+        if input_size as u64 > limits.input_bytes {
+            return Err(PluginError::new(
+                PluginErrorKind::InputTooLarge,
+                format!(
+                    "input of {input_size} bytes exceeds the {} byte cap",
+                    limits.input_bytes
+                ),
+            ));
+        }
+        let until = Instant::now() + limits.deadline();
+        let busy = |what: String| {
+            PluginError::new(
+                PluginErrorKind::Deadline,
+                format!(
+                    "{what} stayed busy for the call's {} ms deadline",
+                    limits.deadline_ms
+                ),
+            )
+        };
+        let share = self.share(tenant_id);
+        let share = match share.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            // The semaphores are never closed; a timeout is the one way to fail here.
+            Err(_) => match timeout_at(until, share.acquire_owned()).await {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(busy(format!(
+                        "this tenant's share of {TENANT_SHARE} plugin instance slots on this host"
+                    )));
+                }
+            },
+        };
+        let slot = match self.slots.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => match timeout_at(until, self.slots.acquire()).await {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) | Err(_) => {
+                    return Err(busy(format!(
+                        "all {MAX_CONCURRENT_CALLS} plugin instance slots on this host"
+                    )));
+                }
+            },
+        };
+        Ok(Admitted {
+            _slot: slot,
+            _share: share,
+        })
+    }
+
+    /// The tenant's semaphore. An entry nobody holds or waits on (the map's reference is the
+    /// only one) can be forgotten; the next call makes a fresh one.
+    fn share(&self, tenant_id: &str) -> Arc<Semaphore> {
+        let mut shares = self
+            .shares
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(share) = shares.get(tenant_id) {
+            return share.clone();
+        }
+        if shares.len() >= PRUNE_AT {
+            shares.retain(|_, share| Arc::strong_count(share) > 1);
+        }
+        let share = Arc::new(Semaphore::new(TENANT_SHARE as usize));
+        shares.insert(tenant_id.to_owned(), share.clone());
+        share
+    }
+}
