@@ -119,16 +119,21 @@ async fn bad_uploads_are_rejected_with_a_reason() {
     );
     let mut oversized = b"\0asm\x0d\0\x01\0".to_vec();
     oversized.resize(10 * 1024 * 1024 + 1, 0);
-    let res = upload(&app, "pricing", "big", oversized).await;
-    res.expect(StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        res.body["detail"][0]["msg"]
-            .as_str()
-            .unwrap()
-            .contains("10 MB"),
-        "{}",
-        res.body
-    );
+    // Just over the cap, and far over the service's request body limit: the same 422.
+    let mut huge = oversized.clone();
+    huge.resize(64 * 1024 * 1024, 0);
+    for (label, bytes) in [("big", oversized), ("huge", huge)] {
+        let res = upload(&app, "pricing", label, bytes).await;
+        res.expect(StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            res.body["detail"][0]["msg"]
+                .as_str()
+                .unwrap()
+                .contains("10 MB"),
+            "{label}: {}",
+            res.body
+        );
+    }
 
     let res = app
         .post(&format!("{BASE}/pricing"))

@@ -10,16 +10,18 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::on;
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::admin::PlatformAdmin;
 use super::error::ApiError;
-use super::extract::{Body, Json, Query};
+use super::extract::{Json, Query};
 use super::response::ok;
 use super::routes::{Access, Routes};
 use super::session::TenantAdmin;
 use super::tenant_scope::record_tenant;
+use crate::error::{Error, FieldError};
 use crate::plugins::registry::{self, UPLOAD_CAP_BYTES, tenant_context};
 use crate::plugins::{FailurePolicy, Limits, Slot};
 use crate::state::AppState;
@@ -46,9 +48,9 @@ fn routes<O: PluginOwner + 'static>(base: &str, access: Access) -> Routes {
             Method::POST,
             &slot,
             access,
-            // Over-cap uploads must reach the handler to get their 422 with a reason.
-            on(axum::routing::MethodFilter::POST, upload::<O>)
-                .layer(DefaultBodyLimit::max(UPLOAD_CAP_BYTES * 4)),
+            // The handler reads the body itself and stops at the cap, so that an upload of
+            // any size gets its 422 with a reason rather than the service-wide 413.
+            on(axum::routing::MethodFilter::POST, upload::<O>).layer(DefaultBodyLimit::disable()),
         )
         .post(&format!("{slot}/activate"), access, activate::<O>)
         .post(&format!("{slot}/rollback"), access, rollback::<O>)
@@ -153,13 +155,43 @@ struct UploadParams {
     label: Option<String>,
 }
 
+/// The uploaded component, read no further than the cap: a longer one (declared or sent) is
+/// refused as the registry refuses it, a 422 saying why.
+async fn component_bytes(headers: &HeaderMap, body: axum::body::Body) -> Result<Bytes, ApiError> {
+    let too_large = |size: String| {
+        ApiError::from(Error::validation(FieldError::body(
+            "component",
+            format!("the component is {size} bytes; the limit is {UPLOAD_CAP_BYTES} bytes (10 MB)"),
+        )))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(size) = declared.filter(|n| *n > UPLOAD_CAP_BYTES) {
+        return Err(too_large(size.to_string()));
+    }
+    axum::body::to_bytes(body, UPLOAD_CAP_BYTES)
+        .await
+        .map_err(|e| {
+            if std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+                || e.to_string().contains("length limit")
+            {
+                too_large(format!("more than {UPLOAD_CAP_BYTES}"))
+            } else {
+                ApiError::bad_request(format!("The request body could not be read: {e}"))
+            }
+        })
+}
+
 async fn upload<O: PluginOwner>(
     owner: O,
     State(state): State<AppState>,
     SlotPath(slot): SlotPath,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
-    Body(bytes): Body,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -174,6 +206,7 @@ async fn upload<O: PluginOwner>(
             "Send the component bytes with Content-Type: application/wasm",
         ));
     }
+    let bytes = component_bytes(&headers, body).await?;
     let version = state
         .plugins
         .upload(

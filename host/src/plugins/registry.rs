@@ -34,6 +34,8 @@ use crate::tenants::model::Tenant;
 
 /// Largest component accepted on upload.
 pub const UPLOAD_CAP_BYTES: usize = 10 * 1024 * 1024;
+/// Uploads compiled at once on one host; more wait their turn.
+const UPLOADS_COMPILING: usize = 2;
 /// Largest per-slot configuration document, serialized.
 pub const CONFIG_CAP_BYTES: usize = 64 * 1024;
 /// How long a resolved active version is reused before the database is asked again.
@@ -70,6 +72,9 @@ pub struct PluginService {
     blobs: Blobs,
     redis: Option<Arc<Redis>>,
     resolved: Cache<(String, Slot), Arc<Resolved>>,
+    /// Uploads compiling at once: compiling a large component takes a core for a while, and
+    /// uploads must not starve the calls this host serves.
+    uploads_compiling: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for PluginService {
@@ -141,6 +146,7 @@ impl PluginService {
                 .max_capacity(100_000)
                 .time_to_live(RESOLUTION_TTL)
                 .build(),
+            uploads_compiling: tokio::sync::Semaphore::new(UPLOADS_COMPILING),
         }
     }
 
@@ -501,11 +507,13 @@ impl PluginService {
                 existing.iter().filter(|v| v.slot == slot).count() + 1
             ),
         };
+        let compiling = self.uploads_compiling.acquire().await;
         let started = std::time::Instant::now();
         let compiled = self
             .compile(slot, bytes.clone())
             .await
             .map_err(|e| reject(e.message))?;
+        drop(compiling);
         let compile_ms = started.elapsed().as_millis() as u64;
         let settings = self.settings(&tenant.id, slot).await?;
         let spec = Self::spec(&tenant.id, &label, &settings);
