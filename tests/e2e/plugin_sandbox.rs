@@ -256,20 +256,22 @@ async fn every_misbehaviour_leaves_a_concurrent_call_unharmed() {
     let default = runtime()
         .compile(Slot::Pricing, defaults::component(Slot::Pricing))
         .unwrap();
+    use PluginErrorKind as K;
     let behaviours = [
-        "infinite-loop",
-        "memory-bomb",
-        "deep-recursion",
-        "huge-output",
-        "read-file",
-        "list-dir",
-        "open-socket",
-        "read-env",
-        "panic",
-        "sleep",
-        "negative-price",
+        ("infinite-loop", K::OutOfFuel),
+        ("memory-bomb", K::Memory),
+        ("deep-recursion", K::Trap),
+        ("huge-output", K::OutputTooLarge),
+        ("read-file", K::PluginError),
+        ("list-dir", K::PluginError),
+        ("open-socket", K::PluginError),
+        ("read-env", K::PluginError),
+        ("panic", K::Trap),
+        ("sleep", K::Deadline),
+        ("negative-price", K::InvalidOutput),
+        ("unknown-currency", K::InvalidOutput),
     ];
-    for behaviour in behaviours {
+    for (behaviour, kind) in behaviours {
         let spec = spec(behaviour);
         let misbehaving = tokio::spawn(async move { price(&spec).await });
         let request = fixtures::pricing_request();
@@ -282,10 +284,8 @@ async fn every_misbehaviour_leaves_a_concurrent_call_unharmed() {
             )
             .await;
         assert!(other.is_ok(), "{behaviour}: {other:?}");
-        assert!(
-            misbehaving.await.unwrap().is_err(),
-            "{behaviour} was contained"
-        );
+        let contained = misbehaving.await.unwrap().expect_err(behaviour);
+        assert_eq!(contained.kind, kind, "{behaviour}: {contained}");
     }
 }
 
