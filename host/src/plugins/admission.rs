@@ -23,25 +23,35 @@ pub const TENANT_SHARE: u32 = MAX_CONCURRENT_CALLS / 4;
 /// served many tenants.
 const PRUNE_AT: usize = 1024;
 
+/// Whose share a call counts against: the tenant's own calls, or those its administrators
+/// start (dry-runs, an upload's fixtures), which have a share of their own.
+#[derive(Debug, Clone, Copy)]
+pub struct ShareKey<'a> {
+    pub tenant_id: &'a str,
+    pub admin: bool,
+}
+
 /// The right to run one call: dropped after the call's store, when the slot is free again.
 #[derive(Debug)]
 pub struct Admitted<'a> {
     _slot: SemaphorePermit<'a>,
-    _share: OwnedSemaphorePermit,
+    _share: Option<OwnedSemaphorePermit>,
 }
 
-/// One permit per instance slot, and one semaphore per tenant for its share.
+/// One permit per instance slot, and one semaphore per tenant (and per tenant's
+/// administrators) for its share.
 #[derive(Debug)]
 pub struct Admission {
     slots: Semaphore,
-    shares: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Indexed by [`ShareKey::admin`].
+    shares: [Mutex<HashMap<String, Arc<Semaphore>>>; 2],
 }
 
 impl Default for Admission {
     fn default() -> Self {
         Self {
             slots: Semaphore::new(MAX_CONCURRENT_CALLS as usize),
-            shares: Mutex::new(HashMap::new()),
+            shares: Default::default(),
         }
     }
 }
@@ -52,7 +62,7 @@ impl Admission {
     /// once the call is admitted). Waiting longer fails as `deadline`, naming what was full.
     pub async fn admit(
         &self,
-        tenant_id: &str,
+        share: Option<ShareKey<'_>>,
         limits: &Limits,
         input_size: usize,
     ) -> Result<Admitted<'_>, PluginError> {
@@ -75,18 +85,28 @@ impl Admission {
                 ),
             )
         };
-        let share = self.share(tenant_id);
-        let share = match share.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            // The semaphores are never closed; a timeout is the one way to fail here.
-            Err(_) => match timeout_at(until, share.acquire_owned()).await {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) | Err(_) => {
-                    return Err(busy(format!(
-                        "this tenant's share of {TENANT_SHARE} plugin instance slots on this host"
-                    )));
-                }
-            },
+        let share = match share {
+            None => None,
+            Some(key) => {
+                let share = self.share(key);
+                Some(match share.clone().try_acquire_owned() {
+                    Ok(permit) => permit,
+                    // The semaphores are never closed; a timeout is the one way to fail here.
+                    Err(_) => match timeout_at(until, share.acquire_owned()).await {
+                        Ok(Ok(permit)) => permit,
+                        Ok(Err(_)) | Err(_) => {
+                            let whose = if key.admin {
+                                "this tenant's administrative"
+                            } else {
+                                "this tenant's"
+                            };
+                            return Err(busy(format!(
+                                "{whose} share of {TENANT_SHARE} plugin instance slots on this host"
+                            )));
+                        }
+                    },
+                })
+            }
         };
         let slot = match self.slots.try_acquire() {
             Ok(permit) => permit,
@@ -107,9 +127,9 @@ impl Admission {
 
     /// The tenant's semaphore. An entry nobody holds or waits on (the map's reference is the
     /// only one) can be forgotten; the next call makes a fresh one.
-    fn share(&self, tenant_id: &str) -> Arc<Semaphore> {
-        let mut shares = self
-            .shares
+    fn share(&self, key: ShareKey<'_>) -> Arc<Semaphore> {
+        let tenant_id = key.tenant_id;
+        let mut shares = self.shares[usize::from(key.admin)]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(share) = shares.get(tenant_id) {

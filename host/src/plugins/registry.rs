@@ -74,7 +74,7 @@ pub struct PluginService {
     resolved: Cache<(String, Slot), Arc<Resolved>>,
     /// Uploads compiling at once: compiling a large component takes a core for a while, and
     /// uploads must not starve the calls this host serves.
-    uploads_compiling: tokio::sync::Semaphore,
+    uploads_compiling: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for PluginService {
@@ -146,7 +146,7 @@ impl PluginService {
                 .max_capacity(100_000)
                 .time_to_live(RESOLUTION_TTL)
                 .build(),
-            uploads_compiling: tokio::sync::Semaphore::new(UPLOADS_COMPILING),
+            uploads_compiling: Arc::new(tokio::sync::Semaphore::new(UPLOADS_COMPILING)),
         }
     }
 
@@ -160,10 +160,25 @@ impl PluginService {
         slot: Slot,
         bytes: Bytes,
     ) -> std::result::Result<Arc<Compiled>, PluginError> {
+        self.compile_holding(slot, bytes, None).await
+    }
+
+    /// Compiles on the blocking pool; `permit` is held until the compilation ends, even when
+    /// the caller stops waiting for it (a client that hangs up mid-upload).
+    async fn compile_holding(
+        &self,
+        slot: Slot,
+        bytes: Bytes,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ) -> std::result::Result<Arc<Compiled>, PluginError> {
         let runtime = self.runtime.clone();
-        tokio::task::spawn_blocking(move || runtime.compile(slot, &bytes))
-            .await
-            .unwrap_or_else(|e| Err(PluginError::new(PluginErrorKind::Trap, e.to_string())))
+        tokio::task::spawn_blocking(move || {
+            let compiled = runtime.compile(slot, &bytes);
+            drop(permit);
+            compiled
+        })
+        .await
+        .unwrap_or_else(|e| Err(PluginError::new(PluginErrorKind::Trap, e.to_string())))
     }
 
     /// The built-in plugin of a slot, compiled.
@@ -214,6 +229,7 @@ impl PluginService {
             version: label.to_owned(),
             limits: settings.limits.unwrap_or_default(),
             config: Arc::new(config),
+            admin: false,
         }
     }
 
@@ -507,13 +523,12 @@ impl PluginService {
                 existing.iter().filter(|v| v.slot == slot).count() + 1
             ),
         };
-        let compiling = self.uploads_compiling.acquire().await;
+        let permit = self.uploads_compiling.clone().acquire_owned().await.ok();
         let started = std::time::Instant::now();
         let compiled = self
-            .compile(slot, bytes.clone())
+            .compile_holding(slot, bytes.clone(), permit)
             .await
             .map_err(|e| reject(e.message))?;
-        drop(compiling);
         let compile_ms = started.elapsed().as_millis() as u64;
         let settings = self.settings(&tenant.id, slot).await?;
         let spec = Self::spec(&tenant.id, &label, &settings);
@@ -812,6 +827,10 @@ pub async fn run_json(
     name: &str,
     input: Option<&Value>,
 ) -> Result<RunReport> {
+    let spec = &CallSpec {
+        admin: true,
+        ..spec.clone()
+    };
     fn parse<T: serde::de::DeserializeOwned>(
         input: Option<&Value>,
         key: &str,

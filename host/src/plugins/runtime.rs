@@ -13,7 +13,7 @@ use wasmtime::{
     UpdateDeadline,
 };
 
-use super::admission::Admission;
+use super::admission::{Admission, ShareKey};
 use super::bindings::{self, documents, email, quoting, types};
 use super::json_size::json_size;
 use super::sandbox::{CallLabel, PluginState};
@@ -23,9 +23,19 @@ use super::{CallStats, Limits, PluginError, PluginErrorKind, Slot, WIT_PACKAGE, 
 /// How often the engine's epoch advances; deadlines are rounded up to it.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub use super::admission::{MAX_CONCURRENT_CALLS, TENANT_SHARE};
-/// Distinct compiled components the cache keeps (about 1.1 MiB each for a Rust plugin).
-/// Past it, compilations no call or resolution holds are dropped, except the built-ins.
+/// Distinct compiled components the cache keeps without pruning (about 1.1 MiB each for a
+/// Rust plugin). Past it, compilations idle for [`COMPILED_IDLE`] that no call or resolution
+/// holds are dropped, except the built-ins.
 pub const COMPILED_KEPT: usize = 256;
+/// How long a compilation must have gone unused before a full cache may drop it: a component
+/// in use is never compiled twice, whatever other tenants upload.
+const COMPILED_IDLE: Duration = Duration::from_secs(600);
+
+/// A compilation in the cache, with when it was last asked for.
+struct Cached {
+    compiled: Arc<Compiled>,
+    used: std::time::Instant,
+}
 /// Core module instances one component may create. A Rust component has four (its code, the
 /// WASI adapter's shims and fixups); toolchains that link a runtime in pieces need more.
 pub const MAX_CORE_INSTANCES_PER_CALL: u32 = 16;
@@ -44,6 +54,10 @@ pub struct CallSpec {
     pub limits: Limits,
     /// The tenant's configuration for the slot: key → JSON text.
     pub config: Arc<HashMap<String, String>>,
+    /// Started by an administrator (a dry-run, an upload's conformance fixtures): counted
+    /// against the tenant's separate administrative share of the instance slots, so that a
+    /// fix can be tried and uploaded while the tenant's own calls are stuck.
+    pub admin: bool,
 }
 
 impl CallSpec {
@@ -54,7 +68,17 @@ impl CallSpec {
             version: version.into(),
             limits: Limits::default(),
             config: Arc::new(HashMap::new()),
+            admin: false,
         }
+    }
+
+    /// Whose share of the instance slots the call counts against; `None` for a built-in
+    /// plugin, which is trusted, quick, and what a stuck tenant falls back to.
+    fn share(&self, compiled: &Compiled) -> Option<ShareKey<'_>> {
+        (!compiled.builtin).then_some(ShareKey {
+            tenant_id: &self.tenant_id,
+            admin: self.admin,
+        })
     }
 }
 
@@ -73,6 +97,8 @@ pub struct Compiled {
     pub size: usize,
     /// The `caravan:plugins` version the component was built against.
     pub wit_version: String,
+    /// One of the built-in components embedded in this binary.
+    pub builtin: bool,
     pre: SlotPre,
 }
 
@@ -120,7 +146,7 @@ impl Drop for EpochTicker {
 pub struct PluginRuntime {
     engine: Engine,
     linker: Linker<PluginState>,
-    compiled: Mutex<HashMap<(String, Slot), Arc<Compiled>>>,
+    compiled: Mutex<HashMap<(String, Slot), Cached>>,
     /// Who may take an instance slot now: one per slot, a share per tenant.
     admission: Admission,
     _ticker: EpochTicker,
@@ -193,8 +219,8 @@ impl PluginRuntime {
     /// implements exactly the slot's world.
     pub fn compile(&self, slot: Slot, bytes: &[u8]) -> Result<Arc<Compiled>, PluginError> {
         let sha256 = sha256_hex(bytes);
-        if let Some(found) = self.cache().get(&(sha256.clone(), slot)) {
-            return Ok(found.clone());
+        if let Some(found) = self.cached(&sha256, slot) {
+            return Ok(found);
         }
         check_header(bytes)?;
         let component = Component::new(&self.engine, bytes).map_err(|e| {
@@ -231,6 +257,7 @@ impl PluginRuntime {
             ),
         };
         let compiled = Arc::new(Compiled {
+            builtin: default_digests().contains(&sha256),
             sha256: sha256.clone(),
             slot,
             size: bytes.len(),
@@ -241,10 +268,19 @@ impl PluginRuntime {
         if cache.len() >= COMPILED_KEPT {
             // Nothing is lost: a stored version missing from the cache is compiled again
             // from object storage when next resolved.
-            let defaults = default_digests();
-            cache.retain(|(sha256, _), c| Arc::strong_count(c) > 1 || defaults.contains(sha256));
+            cache.retain(|_, c| {
+                c.compiled.builtin
+                    || Arc::strong_count(&c.compiled) > 1
+                    || c.used.elapsed() < COMPILED_IDLE
+            });
         }
-        cache.insert((sha256, slot), compiled.clone());
+        cache.insert(
+            (sha256, slot),
+            Cached {
+                compiled: compiled.clone(),
+                used: std::time::Instant::now(),
+            },
+        );
         Ok(compiled)
     }
 
@@ -254,9 +290,9 @@ impl PluginRuntime {
         let key = (compiled.sha256.clone(), compiled.slot);
         let mut cache = self.cache();
         // The cache's reference and `compiled` itself: nobody else uses it.
-        let unused = cache
-            .get(&key)
-            .is_some_and(|c| Arc::ptr_eq(c, &compiled) && Arc::strong_count(c) == 2);
+        let unused = cache.get(&key).is_some_and(|c| {
+            Arc::ptr_eq(&c.compiled, &compiled) && Arc::strong_count(&c.compiled) == 2
+        });
         if unused {
             cache.remove(&key);
         }
@@ -264,7 +300,10 @@ impl PluginRuntime {
 
     /// The compilation of a component already seen, by content hash.
     pub fn cached(&self, sha256: &str, slot: Slot) -> Option<Arc<Compiled>> {
-        self.cache().get(&(sha256.to_owned(), slot)).cloned()
+        let mut cache = self.cache();
+        let found = cache.get_mut(&(sha256.to_owned(), slot))?;
+        found.used = std::time::Instant::now();
+        Some(found.compiled.clone())
     }
 
     /// Number of distinct compiled (component, slot) pairs held.
@@ -272,7 +311,7 @@ impl PluginRuntime {
         self.cache().len()
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Slot), Arc<Compiled>>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Slot), Cached>> {
         self.compiled
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -404,7 +443,11 @@ impl PluginRuntime {
         };
         let _admitted = self
             .admission
-            .admit(&spec.tenant_id, &spec.limits, json_size(&(email, tenant)))
+            .admit(
+                spec.share(compiled),
+                &spec.limits,
+                json_size(&(email, tenant)),
+            )
             .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
@@ -437,7 +480,7 @@ impl PluginRuntime {
         let _admitted = self
             .admission
             .admit(
-                &spec.tenant_id,
+                spec.share(compiled),
                 &spec.limits,
                 json_size(&(trip, rates, tenant)),
             )
@@ -471,7 +514,11 @@ impl PluginRuntime {
         };
         let _admitted = self
             .admission
-            .admit(&spec.tenant_id, &spec.limits, json_size(&(request, tenant)))
+            .admit(
+                spec.share(compiled),
+                &spec.limits,
+                json_size(&(request, tenant)),
+            )
             .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
@@ -501,7 +548,7 @@ impl PluginRuntime {
         };
         let _admitted = self
             .admission
-            .admit(&spec.tenant_id, &spec.limits, json_size(&request))
+            .admit(spec.share(compiled), &spec.limits, json_size(&request))
             .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {

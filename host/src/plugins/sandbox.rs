@@ -48,7 +48,10 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // A memory's creation is a growth from 0, so `total` counts every memory.
+        // A memory's creation is a growth from 0, so `total` counts every memory. A growth
+        // that fails after this approval (the OS refusing pages; the pool's slots are as large
+        // as the platform's memory maximum, so nothing else can) stays counted: the limiter
+        // lives for one call, and erring towards the cap is the safe side.
         let total = self.memory_total + desired.saturating_sub(current);
         if total > self.memory_cap {
             self.memory_denied = true;
