@@ -36,8 +36,9 @@ struct Cached {
     compiled: Arc<Compiled>,
     used: std::time::Instant,
 }
-/// Core module instances one component may create. A Rust component has four (its code, the
-/// WASI adapter's shims and fixups); toolchains that link a runtime in pieces need more.
+/// Core module instances one component may create. The built-in Rust components have three
+/// (their code, and the shim and fixup modules that wire its imports), one memory and two
+/// tables; toolchains that link a runtime in pieces need more.
 pub const MAX_CORE_INSTANCES_PER_CALL: u32 = 16;
 /// Linear memories one component may define; their sizes together are capped by the call's
 /// memory limit.
