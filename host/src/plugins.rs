@@ -8,6 +8,7 @@ mod admission;
 pub mod bindings;
 pub mod defaults;
 pub mod fixtures;
+mod json_len;
 mod json_size;
 pub mod runtime;
 mod sandbox;

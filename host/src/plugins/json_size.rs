@@ -34,7 +34,7 @@ const ESCAPE_EXTRA: [u8; 256] = {
     table
 };
 
-fn string(s: &str) -> usize {
+pub(super) fn string(s: &str) -> usize {
     let bytes = s.as_bytes();
     if !needs_escape(bytes) {
         return bytes.len() + 2;
@@ -71,7 +71,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
         .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
-fn unsigned(n: u128) -> usize {
+pub(super) fn unsigned(n: u128) -> usize {
     // The 64-bit logarithm is a few instructions; the 128-bit one a loop.
     let digits = match u64::try_from(n) {
         Ok(n) => n.checked_ilog10(),
@@ -80,7 +80,7 @@ fn unsigned(n: u128) -> usize {
     digits.map_or(1, |d| d as usize + 1)
 }
 
-fn signed(n: i128) -> usize {
+pub(super) fn signed(n: i128) -> usize {
     unsigned(n.unsigned_abs()) + usize::from(n < 0)
 }
 

@@ -15,6 +15,7 @@ use wasmtime::{
 
 use super::admission::{Admission, ShareKey};
 use super::bindings::{self, documents, email, quoting, types};
+use super::json_len::JsonLen;
 use super::json_size::json_size;
 use super::sandbox::{CallLabel, PluginState};
 use super::validate;
@@ -417,8 +418,8 @@ impl PluginRuntime {
         }
     }
 
-    fn output_cap<T: serde::Serialize>(value: &T, limits: &Limits) -> Result<(), PluginError> {
-        let size = json_size(value);
+    /// Checks an output's size, its JSON length, against the cap.
+    fn output_cap(size: usize, limits: &Limits) -> Result<(), PluginError> {
         if size as u64 > limits.output_bytes {
             return Err(PluginError::new(
                 PluginErrorKind::OutputTooLarge,
@@ -460,7 +461,7 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)
+        Self::output_cap(json_size(&out), &spec.limits)
             .and_then(|()| validate::parse_outcome(&out, tenant))
             .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
@@ -496,7 +497,7 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)
+        Self::output_cap(json_size(&out), &spec.limits)
             .and_then(|()| validate::quote_plan(&out, rates))
             .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
@@ -518,7 +519,7 @@ impl PluginRuntime {
             .admit(
                 spec.share(compiled),
                 &spec.limits,
-                json_size(&(request, tenant)),
+                (request, tenant).json_len(),
             )
             .await?;
         let mut store = self.store(compiled, spec)?;
@@ -531,7 +532,7 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)
+        Self::output_cap(out.json_len(), &spec.limits)
             .and_then(|()| validate::priced_quote(&out, request))
             .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
@@ -561,7 +562,7 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(&out, &spec.limits)
+        Self::output_cap(json_size(&out), &spec.limits)
             .and_then(|()| validate::document(&out))
             .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
