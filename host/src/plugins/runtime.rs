@@ -484,7 +484,7 @@ impl PluginRuntime {
             .admit(
                 spec.share(compiled),
                 &spec.limits,
-                json_size(&(trip, rates, tenant)),
+                (trip, rates, tenant).json_len(),
             )
             .await?;
         let mut store = self.store(compiled, spec)?;
@@ -497,7 +497,7 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(json_size(&out), &spec.limits)
+        Self::output_cap(out.json_len(), &spec.limits)
             .and_then(|()| validate::quote_plan(&out, rates))
             .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
