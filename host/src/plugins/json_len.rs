@@ -1,12 +1,12 @@
-//! Compact-JSON lengths of the pricing and quote-rules slots' inputs and outputs, counted by
-//! walking the generated types field by field rather than through serde.
+//! Compact-JSON lengths of the quote-rules, pricing and PDF-template slots' inputs and
+//! outputs, counted by walking the generated types field by field rather than through serde.
 //!
 //! These are the calls made for every quote: going through serde's data model for pricing's
 //! request, tenant and answer took about 5 µs of a 44 µs call. The walk gives exactly what
 //! [`json_size`](super::json_size::json_size) gives (the tests compare the two, and both
 //! with `serde_json`), because the caps are defined as JSON lengths.
 
-use super::bindings::{quoting, types};
+use super::bindings::{documents, quoting, types};
 use super::json_size::{signed, string, unsigned};
 
 /// The length of a value's compact JSON form, as `serde_json` writes it.
@@ -119,20 +119,66 @@ record! {
         min_nights, max_occupancy, prices
     }
     quoting::QuotePlan { options, warnings }
+    documents::Branding {
+        company_name, primary_color, secondary_color, has_logo, support_email, support_phone,
+        website, vat_number
+    }
+    documents::Customer { name, email, phone }
+    documents::TripSummary { destination, check_in, check_out, nights, adults, children, rooms }
+    documents::InvoiceItem { description, quantity, unit_price, total }
+    documents::Banking {
+        bank_name, account_name, account_number, branch_code, swift_code, reference_prefix
+    }
+    documents::DocumentRequest {
+        kind, reference, issued_on, valid_until, branding, customer, trip, options, items,
+        subtotal, tax, total, banking, terms, notes
+    }
+    documents::Text { content, size, bold, color, align }
+    documents::Banner { title, subtitle, background, foreground }
+    documents::Column { header, width_percent, align }
+    documents::Table { columns, rows, header_background, striped }
+    documents::KeyValue { key, value }
+    documents::Panel { title, lines, footer, background }
+    documents::Image { key, width_mm, align }
+    documents::Document { title, blocks, footer }
 }
 
 /// A unit variant is its name as a string.
-impl JsonLen for quoting::ServiceType {
-    fn json_len(&self) -> usize {
-        use quoting::ServiceType as S;
-        2 + match self {
-            S::Accommodation => "Accommodation".len(),
-            S::Transfer => "Transfer".len(),
-            S::Activity => "Activity".len(),
-            S::Flight => "Flight".len(),
-            S::Fee => "Fee".len(),
-            S::Package => "Package".len(),
+macro_rules! unit_variants {
+    ($($ty:ty { $($variant:ident),+ $(,)? })+) => {$(
+        impl JsonLen for $ty {
+            fn json_len(&self) -> usize {
+                2 + match self {
+                    $(Self::$variant => stringify!($variant).len(),)+
+                }
+            }
         }
+    )+};
+}
+
+unit_variants! {
+    quoting::ServiceType { Accommodation, Transfer, Activity, Flight, Fee, Package }
+    documents::DocumentKind { Quote, Invoice }
+    documents::Align { Left, Center, Right }
+}
+
+/// `{"Name":payload}` for a variant with a payload, `"Name"` for one without.
+impl JsonLen for documents::Block {
+    fn json_len(&self) -> usize {
+        use documents::Block as B;
+        let (name, payload) = match self {
+            B::Banner(b) => ("Banner", b.json_len()),
+            B::Heading(t) => ("Heading", t.json_len()),
+            B::Paragraph(t) => ("Paragraph", t.json_len()),
+            B::KeyValues(kv) => ("KeyValues", kv.json_len()),
+            B::Table(t) => ("Table", t.json_len()),
+            B::Panel(p) => ("Panel", p.json_len()),
+            B::Image(i) => ("Image", i.json_len()),
+            B::Spacer(mm) => ("Spacer", mm.json_len()),
+            B::Rule(color) => ("Rule", color.json_len()),
+            B::PageBreak => return string("PageBreak"),
+        };
+        1 + string(name) + 1 + payload + 1
     }
 }
 
@@ -298,6 +344,77 @@ mod tests {
             &quoting::QuotePlan {
                 options: vec![],
                 warnings: vec![],
+            },
+        );
+    }
+
+    #[test]
+    fn documents_and_their_requests_are_counted_exactly() {
+        use documents::{Align, Block, Column, KeyValue, Table, Text};
+        let mut request = fixtures::quote_document();
+        exact("quote request", &request);
+        exact("invoice request", &fixtures::invoice_document());
+        request.valid_until = None;
+        request.trip = None;
+        request.notes = Some("Pay \"now\"\n".into());
+        exact("bare request", &request);
+        let text = |content: &str, align| Text {
+            content: content.into(),
+            size: u8::MAX,
+            bold: true,
+            color: None,
+            align,
+        };
+        let document = documents::Document {
+            title: "Quote \\ QT-1".into(),
+            blocks: vec![
+                Block::Banner(documents::Banner {
+                    title: "Sunbird".into(),
+                    subtitle: None,
+                    background: "#C8102E".into(),
+                    foreground: "#FFFFFF".into(),
+                }),
+                Block::Heading(text("Options", Align::Left)),
+                Block::Paragraph(text("", Align::Center)),
+                Block::KeyValues(vec![KeyValue {
+                    key: "Nights".into(),
+                    value: "7".into(),
+                }]),
+                Block::KeyValues(vec![]),
+                Block::Table(Table {
+                    columns: vec![Column {
+                        header: "Item".into(),
+                        width_percent: 0,
+                        align: Align::Right,
+                    }],
+                    rows: vec![vec!["a\tb".into(), String::new()], vec![]],
+                    header_background: Some("#1A1A1A".into()),
+                    striped: false,
+                }),
+                Block::Panel(documents::Panel {
+                    title: "Banking".into(),
+                    lines: vec![],
+                    footer: Some("é".into()),
+                    background: "#EEEEEE".into(),
+                }),
+                Block::Image(documents::Image {
+                    key: "logo".into(),
+                    width_mm: u32::MAX,
+                    align: Align::Center,
+                }),
+                Block::Spacer(0),
+                Block::Rule("#000000".into()),
+                Block::PageBreak,
+            ],
+            footer: None,
+        };
+        exact("document", &document);
+        exact(
+            "empty document",
+            &documents::Document {
+                title: String::new(),
+                blocks: vec![],
+                footer: Some(String::new()),
             },
         );
     }

@@ -550,7 +550,7 @@ impl PluginRuntime {
         };
         let _admitted = self
             .admission
-            .admit(spec.share(compiled), &spec.limits, json_size(&request))
+            .admit(spec.share(compiled), &spec.limits, request.json_len())
             .await?;
         let mut store = self.store(compiled, spec)?;
         let outcome = within_deadline(&spec.limits, async {
@@ -562,7 +562,7 @@ impl PluginRuntime {
         })
         .await;
         let (out, stats) = Self::finish(&store, outcome, &spec.limits)?;
-        Self::output_cap(json_size(&out), &spec.limits)
+        Self::output_cap(out.json_len(), &spec.limits)
             .and_then(|()| validate::document(&out))
             .map_err(|e| e.with_stats(stats))?;
         Ok((out, stats))
