@@ -226,6 +226,17 @@ impl PluginError {
     }
 }
 
+/// Refuses a call's input or output of `size` bytes (its JSON length) over `cap`.
+fn size_cap(kind: PluginErrorKind, what: &str, size: usize, cap: u64) -> Result<(), PluginError> {
+    if size as u64 > cap {
+        return Err(PluginError::new(
+            kind,
+            format!("{what} of {size} bytes exceeds the {cap} byte cap"),
+        ));
+    }
+    Ok(())
+}
+
 /// What a call cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CallStats {

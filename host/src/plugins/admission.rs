@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
+use tokio::sync::{
+    AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
 use tokio::time::{Instant, timeout_at};
 
-use super::{Limits, PluginError, PluginErrorKind};
+use super::{Limits, PluginError, PluginErrorKind, size_cap};
 
 /// Plugin calls that may be in flight at once on this host (sizes the instance pool); more
 /// wait for a slot.
@@ -29,6 +31,19 @@ const PRUNE_AT: usize = 1024;
 pub struct ShareKey<'a> {
     pub tenant_id: &'a str,
     pub admin: bool,
+}
+
+/// The permit `now` when one was free, else the first to come before `until`; `None` once
+/// time is up (the semaphores are never closed, so a timeout is the one way to fail).
+async fn first_free<P>(
+    until: Instant,
+    now: Result<P, TryAcquireError>,
+    later: impl Future<Output = Result<P, AcquireError>>,
+) -> Option<P> {
+    match now {
+        Ok(permit) => Some(permit),
+        Err(_) => timeout_at(until, later).await.ok()?.ok(),
+    }
 }
 
 /// The right to run one call: dropped after the call's store, when the slot is free again.
@@ -66,15 +81,12 @@ impl Admission {
         limits: &Limits,
         input_size: usize,
     ) -> Result<Admitted<'_>, PluginError> {
-        if input_size as u64 > limits.input_bytes {
-            return Err(PluginError::new(
-                PluginErrorKind::InputTooLarge,
-                format!(
-                    "input of {input_size} bytes exceeds the {} byte cap",
-                    limits.input_bytes
-                ),
-            ));
-        }
+        size_cap(
+            PluginErrorKind::InputTooLarge,
+            "input",
+            input_size,
+            limits.input_bytes,
+        )?;
         let until = Instant::now() + limits.deadline();
         let busy = |what: String| {
             PluginError::new(
@@ -89,35 +101,30 @@ impl Admission {
             None => None,
             Some(key) => {
                 let share = self.share(key);
-                Some(match share.clone().try_acquire_owned() {
-                    Ok(permit) => permit,
-                    // The semaphores are never closed; a timeout is the one way to fail here.
-                    Err(_) => match timeout_at(until, share.acquire_owned()).await {
-                        Ok(Ok(permit)) => permit,
-                        Ok(Err(_)) | Err(_) => {
-                            let whose = if key.admin {
-                                "this tenant's administrative"
-                            } else {
-                                "this tenant's"
-                            };
-                            return Err(busy(format!(
-                                "{whose} share of {TENANT_SHARE} plugin instance slots on this host"
-                            )));
-                        }
-                    },
-                })
-            }
-        };
-        let slot = match self.slots.try_acquire() {
-            Ok(permit) => permit,
-            Err(_) => match timeout_at(until, self.slots.acquire()).await {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) | Err(_) => {
+                let permit = first_free(
+                    until,
+                    share.clone().try_acquire_owned(),
+                    share.acquire_owned(),
+                )
+                .await;
+                if permit.is_none() {
+                    let whose = if key.admin {
+                        "this tenant's administrative"
+                    } else {
+                        "this tenant's"
+                    };
                     return Err(busy(format!(
-                        "all {MAX_CONCURRENT_CALLS} plugin instance slots on this host"
+                        "{whose} share of {TENANT_SHARE} plugin instance slots on this host"
                     )));
                 }
-            },
+                permit
+            }
+        };
+        let Some(slot) = first_free(until, self.slots.try_acquire(), self.slots.acquire()).await
+        else {
+            return Err(busy(format!(
+                "all {MAX_CONCURRENT_CALLS} plugin instance slots on this host"
+            )));
         };
         Ok(Admitted {
             _slot: slot,

@@ -19,11 +19,14 @@ use super::json_len::JsonLen;
 use super::json_size::json_size;
 use super::sandbox::{CallLabel, PluginState};
 use super::validate;
-use super::{CallStats, Limits, PluginError, PluginErrorKind, Slot, WIT_PACKAGE, WIT_VERSION};
+use super::{
+    CallStats, Limits, PluginError, PluginErrorKind, Slot, WIT_PACKAGE, WIT_VERSION, size_cap,
+};
+
+pub use super::admission::{MAX_CONCURRENT_CALLS, TENANT_SHARE};
 
 /// How often the engine's epoch advances; deadlines are rounded up to it.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
-pub use super::admission::{MAX_CONCURRENT_CALLS, TENANT_SHARE};
 /// Distinct compiled components the cache keeps without pruning (about 1.1 MiB each for a
 /// Rust plugin). Past it, compilations idle for [`COMPILED_IDLE`] that no call or resolution
 /// holds are dropped, except the built-ins.
@@ -32,11 +35,6 @@ pub const COMPILED_KEPT: usize = 256;
 /// in use is never compiled twice, whatever other tenants upload.
 const COMPILED_IDLE: Duration = Duration::from_secs(600);
 
-/// A compilation in the cache, with when it was last asked for.
-struct Cached {
-    compiled: Arc<Compiled>,
-    used: std::time::Instant,
-}
 /// Core module instances one component may create. The built-in Rust components have three
 /// (their code, and the shim and fixup modules that wire its imports), one memory and two
 /// tables; toolchains that link a runtime in pieces need more.
@@ -46,6 +44,12 @@ pub const MAX_CORE_INSTANCES_PER_CALL: u32 = 16;
 pub const MAX_MEMORIES_PER_CALL: u32 = 2;
 /// Tables one component may define.
 pub const MAX_TABLES_PER_CALL: u32 = 16;
+
+/// A compilation in the cache, with when it was last asked for.
+struct Cached {
+    compiled: Arc<Compiled>,
+    used: std::time::Instant,
+}
 
 /// Who calls, with which limits and which configuration.
 #[derive(Debug, Clone)]
@@ -420,16 +424,12 @@ impl PluginRuntime {
 
     /// Checks an output's size, its JSON length, against the cap.
     fn output_cap(size: usize, limits: &Limits) -> Result<(), PluginError> {
-        if size as u64 > limits.output_bytes {
-            return Err(PluginError::new(
-                PluginErrorKind::OutputTooLarge,
-                format!(
-                    "output of {size} bytes exceeds the {} byte cap",
-                    limits.output_bytes
-                ),
-            ));
-        }
-        Ok(())
+        size_cap(
+            PluginErrorKind::OutputTooLarge,
+            "output",
+            size,
+            limits.output_bytes,
+        )
     }
 
     /// Runs an email parser.
