@@ -166,12 +166,16 @@ async fn when_the_model_fails_the_breaker_opens_ask_falls_back_fast_and_recovers
     loop {
         let b = ask(&app, &login, "What deposit secures a booking?").await;
         if b["method"] == "private_kb_synthesis" {
-            assert_eq!(b["degraded"], false);
             break;
         }
         assert!(Instant::now() < deadline, "never recovered: {b}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The answer whose synthesis closed the circuit may have searched while it was still open
+    // (the open period can end between the search and the synthesis); the next one has both.
+    let b = ask(&app, &login, "What deposit secures a booking?").await;
+    assert_eq!(b["method"], "private_kb_synthesis", "{b}");
+    assert_eq!(b["degraded"], false, "{b}");
     assert!(circuit_gauge(&app).await.ends_with(" 0"));
 }
 
