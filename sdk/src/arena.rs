@@ -244,11 +244,15 @@ mod wasm {
     // twice while live: `next` only moves back over the latest block, once its owner gave it
     // up (`Region`'s tests cover this bookkeeping).
     unsafe impl GlobalAlloc for Arena {
+        // Inlined into the allocator shim, so an allocation that fits the region is one call
+        // rather than two.
+        #[inline]
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             let buffer = ptr::addr_of_mut!(BUFFER) as usize;
             block(self.region().alloc(&mut Linear, buffer, layout))
         }
 
+        #[inline]
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
             self.region().dealloc(ptr as usize, layout);
         }

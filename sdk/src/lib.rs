@@ -201,7 +201,13 @@ impl Money {
 /// `10^-exponent`. Case-insensitive.
 pub fn minor_unit_exponent(code: &str) -> u32 {
     // Upper-cased on the stack: this runs for every amount a plugin converts or shows.
-    let [a, b, c] = match code.trim().as_bytes() {
+    // Codes nearly always arrive as exactly three bytes: Unicode-aware trimming only for the
+    // rest.
+    let bytes = match code.as_bytes() {
+        three @ &[_, _, _] => three,
+        _ => code.trim().as_bytes(),
+    };
+    let [a, b, c] = match bytes {
         &[a, b, c] => [a, b, c].map(|x| x.to_ascii_uppercase()),
         _ => return 2,
     };

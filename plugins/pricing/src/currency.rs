@@ -9,7 +9,7 @@ pub use caravan_sdk::minor_unit_exponent as exponent;
 
 /// The upper-case form of a three-letter code, or `invalid-input` naming `what` it was for.
 pub fn code(raw: &str, what: &str) -> Result<String, PluginError> {
-    let trimmed = raw.trim();
+    let trimmed = clean(raw);
     if trimmed.len() == 3 && trimmed.bytes().all(|b| b.is_ascii_alphabetic()) {
         Ok(trimmed.to_ascii_uppercase())
     } else {
@@ -20,10 +20,25 @@ pub fn code(raw: &str, what: &str) -> Result<String, PluginError> {
     }
 }
 
+/// `raw` without surrounding whitespace. Codes nearly always arrive as three letters, which
+/// need no Unicode-aware trimming (the dearest part of comparing them otherwise).
+pub fn clean(raw: &str) -> &str {
+    if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
+        raw
+    } else {
+        raw.trim()
+    }
+}
+
+/// Whether `raw` names the upper-case `code`, ignoring case and surrounding whitespace.
+pub fn same(raw: &str, code: &str) -> bool {
+    raw == code || clean(raw).eq_ignore_ascii_case(code)
+}
+
 /// Appends `USD 45.00`, `JPY 4,500`, `KWD 12.250`: an amount for a component label.
-pub fn write(out: &mut String, minor: i128, code: &str) {
+pub fn write(out: &mut String, minor: i64, code: &str) {
     let exp = exponent(code);
-    let unit = 10_u128.pow(exp);
+    let unit = 10_u64.pow(exp);
     let magnitude = minor.unsigned_abs();
     out.push_str(code);
     out.push(' ');
@@ -50,13 +65,23 @@ mod tests {
     }
 
     #[test]
+    fn codes_compare_ignoring_case_and_whitespace() {
+        assert!(same("ZAR", "ZAR"));
+        assert!(same("zar", "ZAR"));
+        assert!(same(" zar\u{a0}", "ZAR"));
+        assert!(!same("ZAR", "USD"));
+        assert!(!same("ZA", "ZAR"));
+        assert_eq!(clean("\u{2003}EUR "), "EUR");
+    }
+
+    #[test]
     fn codes_are_upper_cased_and_checked() {
         assert_eq!(code(" zar", "quote").unwrap(), "ZAR");
         assert_eq!(code("RAND", "quote").unwrap_err().code, "invalid-input");
         assert_eq!(code("R1", "quote").unwrap_err().code, "invalid-input");
     }
 
-    fn format(minor: i128, code: &str) -> String {
+    fn format(minor: i64, code: &str) -> String {
         let mut out = String::new();
         write(&mut out, minor, code);
         out
@@ -69,5 +94,6 @@ mod tests {
         assert_eq!(format(4_500, "JPY"), "JPY 4,500");
         assert_eq!(format(12_250, "KWD"), "KWD 12.250");
         assert_eq!(format(-5, "EUR"), "EUR -0.05");
+        assert_eq!(format(i64::MIN, "USD"), "USD -92,233,720,368,547,758.08");
     }
 }

@@ -33,8 +33,7 @@ impl Conversion {
         let rate = fx
             .iter()
             .find(|r| {
-                r.source.trim().eq_ignore_ascii_case(source)
-                    && r.target.trim().eq_ignore_ascii_case(target)
+                crate::currency::same(&r.source, source) && crate::currency::same(&r.target, target)
             })
             .ok_or_else(|| {
                 PluginError::new(

@@ -59,16 +59,16 @@ impl Markups {
 
 /// Appends basis points as a percentage for labels: `15%`, `12.5%`, `0.01%`.
 pub fn write_percent(out: &mut String, bps: u32) {
-    label::number(out, u128::from(bps / 100));
+    label::number(out, u64::from(bps / 100));
     match bps % 100 {
         0 => {}
         h if h % 10 == 0 => {
             out.push('.');
-            label::number(out, u128::from(h / 10));
+            label::number(out, u64::from(h / 10));
         }
         h => {
             out.push('.');
-            label::padded(out, u128::from(h), 2);
+            label::padded(out, u64::from(h), 2);
         }
     }
     out.push('%');

@@ -131,9 +131,9 @@ pub fn fixed(cost: &FixedCost, party: &Party) -> Result<Net, PluginError> {
         0
     };
     let mut label = String::with_capacity(24);
-    label::number(&mut label, u128::from(cost.quantity));
+    label::number(&mut label, u64::from(cost.quantity));
     label.push_str(" × ");
-    currency::write(&mut label, unit, &currency);
+    currency::write(&mut label, cost.unit.amount, &currency);
     Ok(Net {
         currency,
         parts: vec![Part::new(label, total)],
@@ -173,13 +173,13 @@ fn aged(ages: &[u32]) -> String {
         if i > 0 {
             label.push_str(", ");
         }
-        label::number(&mut label, u128::from(age));
+        label::number(&mut label, u64::from(age));
     }
     label
 }
 
 fn amount(money: &Money, currency: &str) -> Result<i128, PluginError> {
-    if !money.currency.trim().eq_ignore_ascii_case(currency) {
+    if !currency::same(&money.currency, currency) {
         return Err(invalid(format!(
             "A rate mixes currencies ({} and {currency}).",
             money.currency
