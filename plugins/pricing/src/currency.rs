@@ -10,7 +10,7 @@ pub use caravan_sdk::minor_unit_exponent as exponent;
 /// The upper-case form of a three-letter code, or `invalid-input` naming `what` it was for.
 pub fn code(raw: &str, what: &str) -> Result<String, PluginError> {
     let trimmed = clean(raw);
-    if trimmed.len() == 3 && trimmed.bytes().all(|b| b.is_ascii_alphabetic()) {
+    if is_letters(trimmed) {
         Ok(trimmed.to_ascii_uppercase())
     } else {
         Err(PluginError::new(
@@ -23,11 +23,12 @@ pub fn code(raw: &str, what: &str) -> Result<String, PluginError> {
 /// `raw` without surrounding whitespace. Codes nearly always arrive as three letters, which
 /// need no Unicode-aware trimming (the dearest part of comparing them otherwise).
 pub fn clean(raw: &str) -> &str {
-    if raw.len() == 3 && raw.bytes().all(|b| b.is_ascii_alphabetic()) {
-        raw
-    } else {
-        raw.trim()
-    }
+    if is_letters(raw) { raw } else { raw.trim() }
+}
+
+/// Whether `s` has the shape of a code: three ASCII letters.
+fn is_letters(s: &str) -> bool {
+    s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// Whether `raw` names the upper-case `code`, ignoring case and surrounding whitespace.
