@@ -653,9 +653,7 @@ fn classify_trap(
             ),
         ),
         _ => {
-            let stderr = String::from_utf8_lossy(&store.data().stderr.contents())
-                .trim()
-                .to_owned();
+            let stderr = store.data().stderr();
             let what = match trap {
                 Some(Trap::StackOverflow) => "stack overflow".to_owned(),
                 Some(t) => t.to_string(),
