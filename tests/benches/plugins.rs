@@ -2,7 +2,10 @@
 //! natively and beside a do-nothing component; activation latency; upload to ready; resident
 //! memory with many tenants. Run with `cargo bench -p caravan-e2e --bench plugins`; PostgreSQL
 //! and Redis figures need `TEST_DATABASE_URL` and `REDIS_URL`; `PLUGINS_BENCH=calls` runs the
-//! per-call table alone.
+//! per-call table alone. `PRICING_LOOP=<rounds>` prices the 10-line quote alone, 20 000 calls
+//! a round, and prints each round's p50 and the call's fuel; with `PRICING_WASM=<file>` it
+//! loads the pricing component from that file, so that two builds of the plugin (or two
+//! builds of this bench) can be run in alternation on a noisy machine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -210,6 +213,32 @@ async fn plugin_calls(runtime: &Arc<PluginRuntime>) {
         "| floor: do-nothing component | {} | {} | — | — |",
         micros(floor.p50),
         micros(floor.p99)
+    );
+}
+
+/// `rounds` rounds of 20 000 pricing calls (after 2 000 warm-up calls each).
+async fn pricing_loop(runtime: &Arc<PluginRuntime>, rounds: usize) {
+    let spec = CallSpec::new("bench", "default");
+    let tenant = fixtures::tenant();
+    let request = ten_line_request();
+    let bytes = match std::env::var("PRICING_WASM") {
+        Ok(path) => std::fs::read(path).unwrap(),
+        Err(_) => defaults::component(Slot::Pricing).to_vec(),
+    };
+    let c = runtime.compile(Slot::Pricing, &bytes).unwrap();
+    let mut p50s = Vec::new();
+    for _ in 0..rounds {
+        let f = time_async(20_000, || async {
+            black_box(runtime.price(&c, &spec, &request, &tenant).await.unwrap());
+        })
+        .await;
+        p50s.push(format!("{:.2}", f.p50.as_secs_f64() * 1e6));
+    }
+    let (_, stats) = runtime.price(&c, &spec, &request, &tenant).await.unwrap();
+    println!(
+        "pricing p50 µs: {} fuel {}",
+        p50s.join(" "),
+        stats.fuel_used
     );
 }
 
@@ -447,6 +476,10 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let plugins = Arc::new(PluginRuntime::new().unwrap());
+        if let Ok(n) = std::env::var("PRICING_LOOP") {
+            pricing_loop(&plugins, n.parse().unwrap()).await;
+            return;
+        }
         plugin_calls(&plugins).await;
         // `PLUGINS_BENCH=calls` stops after the per-call figures (the registry figures
         // compile a hundred components and take minutes).
