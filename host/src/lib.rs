@@ -40,13 +40,14 @@ pub mod tls;
 pub mod vectors;
 
 pub use http::app;
+pub use state::AppState;
 
 // Every plugin call lifts each string of the plugin's answer into its own allocation and
 // frees them soon after, on whichever worker thread ran the call. jemalloc's per-thread
 // caches make that traffic about a fifteenth of a pricing call cheaper than glibc's
-// allocator, at the same resident memory with a thousand tenants (docs/benchmarks.md). A
-// library sets it so that the server, the tests and the benchmarks all run on it.
+// allocator, at about the same resident memory with a thousand tenants
+// (docs/benchmarks.md). A library sets it so that the server, the tests and the benchmarks
+// all run on it.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-pub use state::AppState;

@@ -76,7 +76,7 @@ impl ResourceLimiter for Limiter {
 pub struct PluginState {
     /// Built on the call's first WASI call: most calls make none (a plugin reaches WASI only
     /// to write to stderr, read the clock or draw random bytes), and building the context
-    /// (random generators, clocks, streams) for each call cost 0.1–0.5 µs of a pricing call.
+    /// (random generators, clocks, streams) for each call cost 0.1–0.6 µs of a pricing call.
     wasi: Option<WasiCtx>,
     /// Where the guest's stderr goes once the context exists.
     stderr: Option<MemoryOutputPipe>,
