@@ -77,9 +77,8 @@ pub struct PluginState {
     /// Built on the call's first WASI call: most calls make none (a plugin reaches WASI only
     /// to write to stderr, read the clock or draw random bytes), and building the context
     /// (random generators, clocks, streams) for each call cost 0.1–0.6 µs of a pricing call.
-    wasi: Option<WasiCtx>,
-    /// Where the guest's stderr goes once the context exists.
-    stderr: Option<MemoryOutputPipe>,
+    /// The pipe is where that context sends the guest's stderr.
+    wasi: Option<(WasiCtx, MemoryOutputPipe)>,
     table: ResourceTable,
     pub limiter: Limiter,
     config: Arc<HashMap<String, String>>,
@@ -96,7 +95,6 @@ impl PluginState {
     pub fn new(limits: &Limits, config: Arc<HashMap<String, String>>, label: CallLabel) -> Self {
         Self {
             wasi: None,
-            stderr: None,
             table: ResourceTable::new(),
             limiter: Limiter {
                 memory_cap: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
@@ -114,25 +112,24 @@ impl PluginState {
     /// What the guest wrote to stderr, lossily decoded and trimmed; empty when it wrote
     /// nothing.
     pub fn stderr(&self) -> String {
-        self.stderr
+        self.wasi
             .as_ref()
-            .map(|pipe| String::from_utf8_lossy(&pipe.contents()).trim().to_owned())
+            .map(|(_, pipe)| String::from_utf8_lossy(&pipe.contents()).trim().to_owned())
             .unwrap_or_default()
     }
 }
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let stderr = &mut self.stderr;
-        let ctx = self.wasi.get_or_insert_with(|| {
+        let (ctx, _) = self.wasi.get_or_insert_with(|| {
             let pipe = MemoryOutputPipe::new(STDERR_MAX);
-            *stderr = Some(pipe.clone());
-            WasiCtxBuilder::new()
-                .stderr(pipe)
+            let ctx = WasiCtxBuilder::new()
+                .stderr(pipe.clone())
                 .allow_tcp(false)
                 .allow_udp(false)
                 .allow_ip_name_lookup(false)
-                .build()
+                .build();
+            (ctx, pipe)
         });
         WasiCtxView {
             ctx,
