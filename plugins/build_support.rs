@@ -13,6 +13,11 @@ fn build_wasm(packages: &[&str], features: &[&str]) -> std::path::PathBuf {
     // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
     let target_root = out_dir.ancestors().nth(4).unwrap_or(&out_dir).to_path_buf();
     let target_dir = target_root.join("wasm-plugins");
+    // The WebAssembly build's flags (`[target.wasm32-wasip2]`) live there.
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join(".cargo/config.toml").display()
+    );
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());

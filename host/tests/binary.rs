@@ -567,6 +567,8 @@ fn a_new_plugin_project_builds_and_passes_the_sandbox() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    let config = std::fs::read_to_string(project.join(".cargo/config.toml")).unwrap();
+    assert!(config.contains("+simd128"), "{config}");
     // Reuse the compiled SDK of the plugin build to keep this test quick.
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugin-template");
     let target = std::env::var("CARGO_TARGET_DIR")

@@ -229,6 +229,11 @@ fn new(
         .replace("{sdk}", &sdk.display().to_string());
     std::fs::write(dir.join("Cargo.toml"), manifest)?;
     std::fs::write(dir.join("src/lib.rs"), template(slot))?;
+    std::fs::create_dir_all(dir.join(".cargo"))?;
+    std::fs::write(
+        dir.join(".cargo/config.toml"),
+        include_str!("templates/cargo-config.toml.txt"),
+    )?;
     writeln!(
         out,
         "created {} ({slot} plugin); next: caravan plugin build {0}",
@@ -246,8 +251,12 @@ fn build(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         .find_map(|l| l.trim().strip_prefix("name = "))
         .map(|n| n.trim_matches('"').replace('-', "_"))
         .context("no package name in Cargo.toml")?;
+    let manifest = manifest.canonicalize().unwrap_or(manifest);
+    // Cargo reads `.cargo/config.toml` (the project's build flags) from the directory it runs
+    // in, not from the manifest's.
     let status =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(dir)
             .args([
                 "build",
                 "--release",
@@ -261,9 +270,9 @@ fn build(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     if !status.success() {
         bail!("cargo build failed");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
+    // A relative target directory is relative to where cargo ran: the project.
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| dir.join("target"), |t| dir.join(t));
     let wasm = target
         .join("wasm32-wasip2/release")
         .join(format!("{name}.wasm"));
