@@ -232,7 +232,8 @@ fn new(
     std::fs::create_dir_all(dir.join(".cargo"))?;
     std::fs::write(
         dir.join(".cargo/config.toml"),
-        include_str!("templates/cargo-config.toml.txt"),
+        // The workspace's own WebAssembly build settings, so that projects follow them.
+        include_str!("../../../.cargo/config.toml"),
     )?;
     writeln!(
         out,
@@ -251,20 +252,12 @@ fn build(dir: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
         .find_map(|l| l.trim().strip_prefix("name = "))
         .map(|n| n.trim_matches('"').replace('-', "_"))
         .context("no package name in Cargo.toml")?;
-    let manifest = manifest.canonicalize().unwrap_or(manifest);
-    // Cargo reads `.cargo/config.toml` (the project's build flags) from the directory it runs
-    // in, not from the manifest's.
+    // Run in the project: cargo reads `.cargo/config.toml` (the project's build flags) from
+    // the directory it runs in, and finds the manifest there.
     let status =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(dir)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(&manifest)
+            .args(["build", "--release", "--target", "wasm32-wasip2"])
             .status()
             .context("running cargo (is the Rust toolchain installed?)")?;
     if !status.success() {
